@@ -1,0 +1,50 @@
+// swift-tools-version: 6.0
+// Hark: a streaming real-time audio classifier for Linux.
+// Targets follow the pipeline: capture/decoding → features → model → streaming/events → outputs.
+import PackageDescription
+
+let package = Package(
+    name: "Hark",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hark", targets: ["hark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System C libraries, through pkg-config; no vendored C sources.
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        // kissfft-float.pc carries -D flags SwiftPM refuses; its headers default to float anyway.
+        .systemLibrary(name: "CKissFFT", providers: [.apt(["libkissfft-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CPulse", pkgConfig: "libpulse-simple", providers: [.apt(["libpulse-dev"])]),
+
+        // Decoding files and converting sample formats/rates.
+        .target(name: "HarkAudio", dependencies: ["CSndFile", "CSoxr"]),
+        // The log-mel front-end (parity with torchaudio).
+        .target(name: "HarkFeatures", dependencies: ["CKissFFT"]),
+        // The inference engine: safetensors, model card, ResNet on OpenBLAS, feature-map taps.
+        .target(name: "HarkEngine", dependencies: ["COpenBLAS", "HarkFeatures"]),
+        // Files through the whole chain: classify, evaluate on ESC-50, benchmark.
+        .target(name: "HarkAnalysis", dependencies: ["COpenBLAS", "HarkAudio", "HarkFeatures", "HarkEngine"]),
+        // The `hark` command: argument parsing and wiring only.
+        .executableTarget(name: "hark", dependencies: [
+            "HarkAudio", "HarkFeatures", "HarkEngine", "HarkAnalysis",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "HarkAudioTests", dependencies: ["HarkAudio", "TestSupport"]),
+        .testTarget(name: "HarkFeaturesTests", dependencies: ["HarkFeatures", "HarkAudio", "HarkEngine", "TestSupport"]),
+        .testTarget(name: "HarkEngineTests", dependencies: ["HarkEngine", "HarkAnalysis", "TestSupport"]),
+        .testTarget(name: "HarkAnalysisTests", dependencies: ["HarkAnalysis", "TestSupport"]),
+        .testTarget(name: "HarkCLITests", dependencies: ["TestSupport"]),
+        // Paths to fixtures, the dataset and the built binary; helpers that run real processes.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+#include <kissfft/kiss_fft.h>
+#include <kissfft/kiss_fftr.h>

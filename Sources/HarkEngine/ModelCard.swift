@@ -1,0 +1,150 @@
+import Foundation
+import HarkFeatures
+
+/// The JSON model card beside each `Models/NAME.safetensors`: what the network is, what it expects
+/// as input, what its outputs mean, and how it was trained and measured.
+public struct ModelCard: Codable, Sendable {
+    public var format: String
+    public var name: String
+    public var description: String?
+    public var architecture: Architecture
+    public var frontend: FrontEnd
+    public var labels: [Label]
+    /// The feature-map layers this model exposes (see `FeatureMapTap`).
+    public var layers: [ExposedLayer]
+    public var weights: Weights
+    public var evaluation: Evaluation?
+    public var training: Training?
+    public var license: License?
+
+    public struct Architecture: Codable, Sendable, Equatable {
+        public enum Stem: String, Codable, Sendable {
+            /// 3×3 stride-2 convolution.
+            case conv3
+            /// 7×7 stride-2 convolution, then 3×3 stride-2 max-pool (the seed ResNet's stem).
+            case conv7MaxPool = "conv7_maxpool"
+        }
+        public var family: String
+        public var stem: Stem
+        public var stemWidth: Int
+        public var blocks: [Int]
+        public var widths: [Int]
+        public var dropout: Double
+        public var numClasses: Int
+        public var batchNormEps: Double
+        public var macs: Int?
+        public var parameters: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case family, stem, stemWidth = "stem_width", blocks, widths, dropout
+            case numClasses = "num_classes", batchNormEps = "batch_norm_eps", macs, parameters
+        }
+    }
+
+    /// The log-mel parameters plus what the model does to its input before the first layer.
+    public struct FrontEnd: Codable, Sendable, Equatable {
+        public var logMel: LogMelParameters
+        public var normalization: Normalization
+        /// How files and devices reach `sample_rate` ("soxr-hq") and become mono ("mean").
+        public var resampler: String
+        public var mixdown: String
+
+        public struct Normalization: Codable, Sendable, Equatable {
+            public var mean: Float
+            public var std: Float
+        }
+
+        enum CodingKeys: String, CodingKey { case normalize, resampler, mixdown }
+
+        public init(logMel: LogMelParameters, normalization: Normalization, resampler: String = "soxr-hq",
+                    mixdown: String = "mean") {
+            self.logMel = logMel
+            self.normalization = normalization
+            self.resampler = resampler
+            self.mixdown = mixdown
+        }
+
+        public init(from decoder: any Decoder) throws {
+            logMel = try LogMelParameters(from: decoder)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            normalization = try c.decode(Normalization.self, forKey: .normalize)
+            resampler = try c.decodeIfPresent(String.self, forKey: .resampler) ?? "soxr-hq"
+            mixdown = try c.decodeIfPresent(String.self, forKey: .mixdown) ?? "mean"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try logMel.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(normalization, forKey: .normalize)
+            try c.encode(resampler, forKey: .resampler)
+            try c.encode(mixdown, forKey: .mixdown)
+        }
+    }
+
+    public struct Label: Codable, Sendable, Equatable {
+        public var index: Int
+        public var name: String
+        public var emoji: String
+    }
+
+    public struct ExposedLayer: Codable, Sendable, Equatable {
+        public var name: String
+        public var description: String?
+    }
+
+    public struct Weights: Codable, Sendable {
+        public var file: String
+        public var dtype: String
+    }
+
+    public struct Evaluation: Codable, Sendable {
+        public var protocolDescription: String?
+        public var fold5Top1: Double?
+        public var fold5Top5: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case protocolDescription = "protocol", fold5Top1 = "fold5_top1", fold5Top5 = "fold5_top5"
+        }
+    }
+
+    public struct Training: Codable, Sendable {
+        public var wallSeconds: Double?
+        public var machine: String?
+        public var command: String?
+
+        enum CodingKeys: String, CodingKey { case wallSeconds = "wall_seconds", machine, command }
+    }
+
+    public struct License: Codable, Sendable {
+        public var weights: String?
+        public var data: String?
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, name, description, architecture, frontend, labels, layers, weights, evaluation, training, license
+    }
+
+    public static func load(path: String) throws(EngineError) -> ModelCard {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .unreadableFile(path: path, reason: error.localizedDescription)
+        }
+        let card: ModelCard
+        do {
+            card = try JSONDecoder().decode(ModelCard.self, from: data)
+        } catch {
+            throw .malformedModelCard(path: path, reason: String(describing: error))
+        }
+        guard card.labels.count == card.architecture.numClasses else {
+            throw .malformedModelCard(path: path, reason: "\(card.labels.count) labels for \(card.architecture.numClasses) classes")
+        }
+        do {
+            try card.frontend.logMel.validate()
+        } catch {
+            throw .malformedModelCard(path: path, reason: error.description)
+        }
+        return card
+    }
+}

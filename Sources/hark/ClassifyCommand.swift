@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import HarkAnalysis
+
+struct ClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Classify audio files (WAV, FLAC, OGG Vorbis/Opus, MP3): top classes per 5-s window.",
+        discussion: """
+            A file longer than one window gives one result per window, --hop seconds apart, each with its start time.
+            JSON output is one object per line: {"file", "start", "end", "top": [{"index","label","emoji","score"}], ...}.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case json, text }
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Output format: json (one object per line) or text (emoji and bars).")
+    var format: Format = .json
+
+    @Option(name: .customLong("top-k"), help: "Classes to report per window.")
+    var topK: Int = 3
+
+    @Option(help: "Seconds between windows of a file longer than one window.")
+    var hop: Double = 1.0
+
+    @Argument(help: "Audio files.")
+    var files: [String]
+
+    func validate() throws {
+        guard hop > 0 else { throw ValidationError("--hop must be positive") }
+        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
+    }
+
+    func run() throws {
+        let model = try modelOptions.load()
+        let classifier = try Classifier(model: model)
+        let window = classifier.parameters.windowSeconds
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var failures = 0
+        for file in files {
+            do {
+                let audio = try PreparedAudio.load(path: file, sampleRate: classifier.parameters.sampleRate)
+                let predictions = try classifier.classify(file: audio, hopSeconds: hop, topK: min(topK, model.labels.count))
+                switch format {
+                case .json:
+                    for p in predictions {
+                        let record = ClassificationRecord(file: file, start: p.start, end: p.start + window, top: p.top,
+                                                          duration: audio.durationSeconds,
+                                                          nonFiniteSamples: audio.nonFiniteSamples)
+                        print(String(decoding: try encoder.encode(record), as: UTF8.self))
+                    }
+                case .text:
+                    print("\(file)  (\(String(format: "%.1f", audio.durationSeconds)) s)")
+                    if audio.nonFiniteSamples > 0 { print("  note: \(audio.nonFiniteSamples) NaN/Inf samples replaced by 0") }
+                    for p in predictions { print(TextReport.render(p, showStart: predictions.count > 1)) }
+                }
+            } catch {
+                failures += 1
+                FileHandle.standardError.write(Data("hark classify: \(error)\n".utf8))
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// One line of `hark classify --format json`.
+struct ClassificationRecord: Encodable {
+    var file: String
+    var start: Double
+    var end: Double
+    var top: [ScoredLabel]
+    var duration: Double
+    var nonFiniteSamples: Int
+
+    enum CodingKeys: String, CodingKey {
+        case file, start, end, top, duration, nonFiniteSamples = "non_finite_samples"
+    }
+}

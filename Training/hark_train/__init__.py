@@ -1,0 +1,1 @@
+"""Hark's training pipeline: ESC-50 → log-mel → ResNet, exported for the Swift engine."""

@@ -1,0 +1,63 @@
+"""Augmentations applied to batches of normalised log-mels [B, 1, mels, frames]."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .config import TrainConfig
+
+
+def spec_augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+    """SpecAugment: zero (the normalised mean) random frequency and time bands, per example."""
+    b, _, mels, frames = x.shape
+    x = x.clone()
+    for axis, count, width, size in ((2, cfg.freq_masks, cfg.freq_mask_width, mels),
+                                     (3, cfg.time_masks, cfg.time_mask_width, frames)):
+        for _ in range(count):
+            w = torch.randint(0, width + 1, (b,), generator=gen)
+            start = (torch.rand(b, generator=gen) * (size - w)).long()
+            idx = torch.arange(size)
+            mask = (idx[None, :] >= start[:, None]) & (idx[None, :] < (start + w)[:, None])
+            shape = [b, 1, 1, 1]
+            shape[axis] = size
+            x = x.masked_fill(mask.view(shape), 0.0)
+    return x
+
+
+def time_shift(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Circular shift along time by a random amount per example (sounds can start anywhere)."""
+    frames = x.shape[-1]
+    shifts = torch.randint(0, frames, (x.shape[0],), generator=gen)
+    idx = (torch.arange(frames)[None, :] - shifts[:, None]) % frames
+    return torch.gather(x, 3, idx[:, None, None, :].expand_as(x))
+
+
+def random_gain(db: torch.Tensor, gain_db: float, gen: torch.Generator) -> torch.Tensor:
+    """Adds a random gain in dB (before normalisation)."""
+    g = (torch.rand(db.shape[0], 1, 1, 1, generator=gen) * 2 - 1) * gain_db
+    return db + g
+
+
+def mixup(db: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, gen: torch.Generator,
+          rng: np.random.Generator):
+    """Mixes each example with a shuffled partner; returns mixed dB spectrograms and soft targets.
+
+    With `mix_in_power`, the two spectrograms are summed as sound powers (like mixing the waveforms
+    at the drawn ratio) instead of averaged in dB.
+    """
+    b = db.shape[0]
+    if cfg.mixup_alpha <= 0 or rng.random() > cfg.mixup_prob:
+        return db, y
+    lam = torch.from_numpy(rng.beta(cfg.mixup_alpha, cfg.mixup_alpha, size=b).astype(np.float32))
+    perm = torch.randperm(b, generator=gen)
+    l4 = lam.view(b, 1, 1, 1)
+    if cfg.mix_in_power:
+        ln10 = math.log(10.0)
+        p = l4 * torch.exp(db * ln10 / 10) + (1 - l4) * torch.exp(db[perm] * ln10 / 10)
+        mixed = 10 * torch.log10(p.clamp_min(1e-10))
+    else:
+        mixed = l4 * db + (1 - l4) * db[perm]
+    ymix = lam.view(b, 1) * y + (1 - lam.view(b, 1)) * y[perm]
+    return mixed, ymix

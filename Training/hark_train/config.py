@@ -1,0 +1,117 @@
+"""Run configuration, read from a TOML file (see Training/configs/)."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, asdict
+from pathlib import Path
+
+
+@dataclass
+class DataConfig:
+    root: str = "../shared/datasets/esc50"
+    train_folds: list[int] = field(default_factory=lambda: [1, 2, 3, 4])
+    # Folds scored every epoch to choose settings. Never fold 5: that one is scored once, at the end.
+    val_folds: list[int] = field(default_factory=list)
+    test_folds: list[int] = field(default_factory=lambda: [5])
+
+
+@dataclass
+class FrontEndConfig:
+    sample_rate: int = 22050
+    n_fft: int = 1024
+    win_length: int = 1024
+    hop_length: int = 256
+    n_mels: int = 128
+    f_min: float = 0.0
+    f_max: float = 11025.0
+    mel_scale: str = "slaney"      # "htk" or "slaney"
+    mel_norm: str | None = "slaney"  # None or "slaney"
+    power: float = 2.0
+    top_db: float = 80.0
+    window_seconds: float = 5.0
+
+    @property
+    def window_samples(self) -> int:
+        return int(round(self.window_seconds * self.sample_rate))
+
+    @property
+    def frames(self) -> int:
+        # torchaudio centres frames (center=True): 1 + floor(samples / hop).
+        return 1 + self.window_samples // self.hop_length
+
+
+@dataclass
+class ModelConfig:
+    stem: str = "conv3"            # "conv3": 3x3 stride 2; "conv7_maxpool": 7x7 stride 2 + 3x3/2 max-pool
+    stem_width: int = 32
+    blocks: list[int] = field(default_factory=lambda: [2, 2, 2, 2])
+    widths: list[int] = field(default_factory=lambda: [32, 64, 128, 256])
+    dropout: float = 0.5
+    num_classes: int = 50
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 150
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    pct_start: float = 0.25
+    mixup_alpha: float = 1.0
+    mixup_prob: float = 1.0
+    mix_in_power: bool = False     # mix spectrograms as sound powers (between-class style) instead of dB
+    label_smoothing: float = 0.0
+    freq_masks: int = 2
+    freq_mask_width: int = 16
+    time_masks: int = 2
+    time_mask_width: int = 40
+    time_shift: bool = True        # random circular shift along time
+    gain_db: float = 6.0           # random gain ± this many dB
+    ema_decay: float = 0.0         # 0 = off
+    seed: int = 1
+    threads: int = 2
+
+
+@dataclass
+class RunConfig:
+    name: str = "run"
+    data: DataConfig = field(default_factory=DataConfig)
+    frontend: FrontEndConfig = field(default_factory=FrontEndConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _fill(cls, table: dict):
+    known = {f for f in cls.__dataclass_fields__}
+    unknown = set(table) - known
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
+    return cls(**table)
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
+    """Reads a TOML run config; `overrides` are `section.key=value` strings (TOML values)."""
+    with open(path, "rb") as f:
+        raw = tomllib.load(f)
+    for item in overrides or []:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        raw.setdefault(section, {})[name] = tomllib.loads(f"v = {value}")["v"]
+    return RunConfig(
+        name=raw.get("name", Path(path).stem),
+        data=_fill(DataConfig, raw.get("data", {})),
+        frontend=_fill(FrontEndConfig, raw.get("frontend", {})),
+        model=_fill(ModelConfig, raw.get("model", {})),
+        train=_fill(TrainConfig, raw.get("train", {})),
+    )
+
+
+def frontend_from_dict(d: dict) -> FrontEndConfig:
+    return _fill(FrontEndConfig, d)
+
+
+def model_from_dict(d: dict) -> ModelConfig:
+    return _fill(ModelConfig, d)

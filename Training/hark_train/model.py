@@ -1,0 +1,118 @@
+"""The Hark ResNet family, with the seed's layer names (conv1, layer1 … layer4, layer1.0.conv1, …).
+
+Feature-map taps are defined at the points the Swift engine can produce with batch-norm folded
+into the convolutions:
+  conv1              stem output after BN + ReLU (before the optional max-pool)
+  layerS.B.conv1     block's first conv after BN + ReLU
+  layerS.B.conv2     block's second conv after BN (before the residual add)
+  layerS.B           block output (after add + ReLU); layerS is its last block's output
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import ModelConfig
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x, name: str, taps: dict | None):
+        out = F.relu(self.bn1(self.conv1(x)))
+        if taps is not None:
+            taps[f"{name}.conv1"] = out
+        out = self.bn2(self.conv2(out))
+        if taps is not None:
+            taps[f"{name}.conv2"] = out
+        identity = x if self.downsample is None else self.downsample(x)
+        out = F.relu(out + identity)
+        if taps is not None:
+            taps[name] = out
+        return out
+
+
+class HarkResNet(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        if cfg.stem == "conv7_maxpool":
+            self.conv1 = nn.Conv2d(1, cfg.stem_width, 7, 2, 3, bias=False)
+            self.maxpool = nn.MaxPool2d(3, 2, 1)
+        elif cfg.stem == "conv3":
+            self.conv1 = nn.Conv2d(1, cfg.stem_width, 3, 2, 1, bias=False)
+            self.maxpool = None
+        else:
+            raise ValueError(f"unknown stem {cfg.stem!r}")
+        self.bn1 = nn.BatchNorm2d(cfg.stem_width)
+        cin = cfg.stem_width
+        for s, (n, width) in enumerate(zip(cfg.blocks, cfg.widths), start=1):
+            blocks = []
+            for b in range(n):
+                stride = 2 if (b == 0 and s > 1) else 1
+                blocks.append(BasicBlock(cin, width, stride))
+                cin = width
+            setattr(self, f"layer{s}", nn.ModuleList(blocks))
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.fc = nn.Linear(cin, cfg.num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        # Zero-init the last BN of each block: each residual branch starts as identity.
+        for s in range(1, len(cfg.blocks) + 1):
+            for block in getattr(self, f"layer{s}"):
+                nn.init.zeros_(block.bn2.weight)
+
+    def stage_names(self) -> list[str]:
+        return [f"layer{s}" for s in range(1, len(self.cfg.blocks) + 1)]
+
+    def exposed_layers(self) -> list[str]:
+        names = ["conv1"]
+        for s, n in enumerate(self.cfg.blocks, start=1):
+            names.append(f"layer{s}")
+            for b in range(n):
+                names += [f"layer{s}.{b}", f"layer{s}.{b}.conv1", f"layer{s}.{b}.conv2"]
+        return names
+
+    def forward(self, x: torch.Tensor, taps: dict | None = None) -> torch.Tensor:
+        """x: [batch, 1, n_mels, frames] normalised log-mel → logits [batch, classes]."""
+        x = F.relu(self.bn1(self.conv1(x)))
+        if taps is not None:
+            taps["conv1"] = x
+        if self.maxpool is not None:
+            x = self.maxpool(x)
+        for stage in self.stage_names():
+            blocks = getattr(self, stage)
+            for b, block in enumerate(blocks):
+                x = block(x, f"{stage}.{b}", taps)
+            if taps is not None:
+                taps[stage] = x
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return self.fc(self.dropout(x))
+
+
+def count_macs(cfg: ModelConfig, n_mels: int, frames: int) -> int:
+    """Multiply-accumulates of one forward pass (convolutions and the linear layer)."""
+    model = HarkResNet(cfg)
+    macs = 0
+
+    def conv_hook(m, inp, out):
+        nonlocal macs
+        macs += out.numel() // out.shape[0] * m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
+
+    hooks = [m.register_forward_hook(conv_hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 1, n_mels, frames))
+    for h in hooks:
+        h.remove()
+    return macs + model.fc.in_features * model.fc.out_features

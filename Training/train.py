@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Trains a Hark ResNet on ESC-50 from a TOML config.
+
+    python Training/train.py --config Training/configs/hark-esc50.toml --out Training/runs/hark-esc50
+
+Settings are chosen on `data.val_folds` (taken from folds 1-4); `data.test_folds` (fold 5) is scored
+once, after the last epoch, and written to metrics.json.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hark_train.augment import mixup, random_gain, spec_augment, time_shift  # noqa: E402
+from hark_train.config import load_config  # noqa: E402
+from hark_train.data import class_names, load_logmels  # noqa: E402
+from hark_train.model import HarkResNet, count_macs  # noqa: E402
+from hark_train.plots import plot_curves  # noqa: E402
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or "cpu"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def evaluate(model, x: torch.Tensor, y: torch.Tensor, batch: int = 100) -> tuple[float, float, np.ndarray]:
+    model.eval()
+    logits = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            logits.append(model(x[i:i + batch].contiguous(memory_format=torch.channels_last)))
+    logits = torch.cat(logits)
+    loss = F.cross_entropy(logits, y).item()
+    acc = (logits.argmax(1) == y).float().mean().item()
+    return loss, acc, logits.numpy()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="override a config value (TOML syntax), e.g. --set train.epochs=10")
+    ap.add_argument("--out", required=True, help="run folder (checkpoint, logs, metrics, curves)")
+    ap.add_argument("--cache", default=str(Path(__file__).resolve().parent / "cache"),
+                    help="folder for the precomputed log-mels")
+    args = ap.parse_args()
+
+    cfg = load_config(args.config, args.set)
+    tc = cfg.train
+    torch.set_num_threads(tc.threads)
+    torch.manual_seed(tc.seed)
+    rng = np.random.default_rng(tc.seed)
+    gen = torch.Generator().manual_seed(tc.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+
+    root = cfg.data.root
+    mels, clips = load_logmels(root, cfg.frontend, args.cache)
+    feature_seconds = time.time() - started
+    folds = np.array([c.fold for c in clips])
+    targets = np.array([c.target for c in clips])
+
+    def subset(fold_list):
+        idx = np.where(np.isin(folds, fold_list))[0]
+        return torch.from_numpy(mels[idx]).unsqueeze(1), torch.from_numpy(targets[idx]).long()
+
+    x_train_db, y_train = subset(cfg.data.train_folds)
+    # One global mean/std from the training folds; written to the model card for the Swift side.
+    mean, std = float(x_train_db.mean()), float(x_train_db.std())
+    x_val, y_val = subset(cfg.data.val_folds)
+    x_val = (x_val - mean) / std
+
+    model = HarkResNet(cfg.model).to(memory_format=torch.channels_last)
+    ema = copy.deepcopy(model) if tc.ema_decay > 0 else None
+    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    steps_per_epoch = len(x_train_db) // tc.batch_size
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.lr, total_steps=tc.epochs * steps_per_epoch,
+                                                pct_start=tc.pct_start)
+    num_classes = cfg.model.num_classes
+
+    from torch.utils.tensorboard import SummaryWriter
+    writer = SummaryWriter(str(out / "tensorboard"))
+    rows = []
+    print(f"{cfg.name}: {len(x_train_db)} train, {len(x_val)} val clips; "
+          f"{count_macs(cfg.model, cfg.frontend.n_mels, cfg.frontend.frames) / 1e9:.2f} GMAC; "
+          f"features {feature_seconds:.0f} s", flush=True)
+
+    for epoch in range(1, tc.epochs + 1):
+        t0 = time.time()
+        model.train()
+        order = torch.randperm(len(x_train_db), generator=gen)
+        tot_loss = tot_acc = seen = 0.0
+        for s in range(steps_per_epoch):
+            idx = order[s * tc.batch_size:(s + 1) * tc.batch_size]
+            db = x_train_db[idx]
+            y_hard = y_train[idx]
+            y = F.one_hot(y_hard, num_classes).float()
+            if tc.gain_db > 0:
+                db = random_gain(db, tc.gain_db, gen)
+            db, y = mixup(db, y, tc, gen, rng)
+            x = (db - mean) / std
+            if tc.time_shift:
+                x = time_shift(x, gen)
+            x = spec_augment(x, tc, gen).contiguous(memory_format=torch.channels_last)
+            if tc.label_smoothing > 0:
+                y = y * (1 - tc.label_smoothing) + tc.label_smoothing / num_classes
+            logits = model(x)
+            loss = torch.sum(-y * F.log_softmax(logits, 1), 1).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if ema is not None:
+                with torch.no_grad():
+                    for pe, pm in zip(ema.parameters(), model.parameters()):
+                        pe.mul_(tc.ema_decay).add_(pm.detach(), alpha=1 - tc.ema_decay)
+                    for be, bm in zip(ema.buffers(), model.buffers()):
+                        be.copy_(bm)
+            n = len(idx)
+            tot_loss += loss.item() * n
+            tot_acc += (logits.argmax(1) == y.argmax(1)).float().sum().item()
+            seen += n
+        row = {"epoch": epoch, "train_loss": tot_loss / seen, "train_acc": tot_acc / seen,
+               "lr": sched.get_last_lr()[0], "epoch_seconds": time.time() - t0}
+        scored = ema if ema is not None else model
+        if len(x_val):
+            row["val_loss"], row["val_acc"], _ = evaluate(scored, x_val, y_val)
+        rows.append(row)
+        for k, v in row.items():
+            if k != "epoch":
+                writer.add_scalar(k, v, epoch)
+        print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+
+    final = ema if ema is not None else model
+    wall = time.time() - started
+    metrics = {"name": cfg.name, "wall_seconds": wall, "machine": machine_description(),
+               "train_folds": cfg.data.train_folds, "val_folds": cfg.data.val_folds,
+               "test_folds": cfg.data.test_folds, "epochs": tc.epochs,
+               "last": rows[-1]}
+    if cfg.data.test_folds:
+        x_test, y_test = subset(cfg.data.test_folds)
+        _, acc, logits = evaluate(final, (x_test - mean) / std, y_test)
+        metrics["test_top1"] = acc
+        top5 = np.argsort(-logits, 1)[:, :5]
+        metrics["test_top5"] = float(np.mean([y in t for y, t in zip(y_test.numpy(), top5)]))
+        print(f"test folds {cfg.data.test_folds}: top-1 {acc:.4f}", flush=True)
+    with open(out / "metrics.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[-1].keys()))
+        w.writeheader()
+        w.writerows(rows)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    torch.save({"config": cfg.to_dict(), "state_dict": final.state_dict(),
+                "normalize": {"mean": mean, "std": std}, "labels": class_names(clips),
+                "metrics": metrics}, out / "checkpoint.pt")
+    plot_curves(rows, out / "curves.png", title=cfg.name)
+    writer.close()
+    print(f"done in {wall / 60:.1f} min → {out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
