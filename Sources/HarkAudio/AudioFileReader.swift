@@ -35,7 +35,23 @@ public final class AudioFileReader {
         self.handle = handle
         self.sampleRate = Int(info.samplerate)
         self.channels = Int(info.channels)
-        self.declaredFrames = Int(info.frames)
+        self.declaredFrames = Self.announcedFrames(handle, readable: Int(info.frames))
+    }
+
+    /// libsndfile quietly shortens a WAV/AIFF whose data chunk runs past the end of the file and
+    /// only notes it in its log ("data : 16000 (should be 7978)"); scale the count back up so that
+    /// a cut file is reported as truncated instead of read as a shorter one.
+    private static func announcedFrames(_ handle: OpaquePointer, readable: Int) -> Int {
+        var log = [CChar](repeating: 0, count: 4096)
+        _ = sf_command(handle, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
+        let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix("data") && line.contains("(should be") {
+            let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            if numbers.count >= 2, numbers[1] > 0, numbers[0] > numbers[1] {
+                return Int((Double(readable) * Double(numbers[0]) / Double(numbers[1])).rounded())
+            }
+        }
+        return readable
     }
 
     deinit {
@@ -43,6 +59,14 @@ public final class AudioFileReader {
     }
 
     public var durationSeconds: Double { Double(declaredFrames) / Double(sampleRate) }
+
+    /// Whether the announced frame count could fit in the file: no codec libsndfile reads packs
+    /// more than 64 frames per byte.
+    public var headerLengthIsPlausible: Bool {
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        guard let bytes else { return false }
+        return declaredFrames <= 64 * max(bytes, 1)
+    }
 
     /// Reads up to `maxFrames` frames, interleaved. An empty array means the end of the file.
     /// Throws `.truncated` when the file ends before the frames its header announced.
@@ -58,12 +82,12 @@ public final class AudioFileReader {
         }
         framesRead += got
         if got == 0 {
-            if framesRead == 0 { throw .empty(path: path) }
             // libsndfile's frame count for some formats (MP3) is an estimate; a shortfall above a
             // few frames is a damaged file.
             if declaredFrames > 0, framesRead < declaredFrames - Self.frameCountSlack(sampleRate) {
                 throw .truncated(path: path, expectedFrames: declaredFrames, readFrames: framesRead)
             }
+            if framesRead == 0 { throw .empty(path: path) }
             return []
         }
         if got < maxFrames { block.removeSubrange((got * channels)...) }

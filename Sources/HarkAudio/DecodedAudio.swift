@@ -29,7 +29,9 @@ public enum AudioFileDecoder {
         throws(AudioDecodingError) -> DecodedAudio
     {
         let reader = try AudioFileReader(path: path)
-        if reader.durationSeconds > limitSeconds {
+        // Refuse early only when the header's length is plausible for the file's size: a damaged
+        // header (a cut OGG, say) can announce absurd lengths; decoding then finds the truth.
+        if reader.durationSeconds > limitSeconds, reader.headerLengthIsPlausible {
             throw .tooLong(path: path, seconds: reader.durationSeconds, limitSeconds: limitSeconds)
         }
         var samples: [Float] = []

@@ -129,3 +129,35 @@ public enum BLASThreads {
     /// The kernel family OpenBLAS picked for this CPU (e.g. "SkylakeX", "Haswell").
     public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 }
+
+extension ResNet {
+    /// Every tensor name and shape a ResNet of this architecture reads, in state_dict order.
+    public static func expectedTensors(_ arch: ModelCard.Architecture) -> [(name: String, shape: [Int])] {
+        var out: [(String, [Int])] = []
+        func bn(_ name: String, _ c: Int) {
+            for key in ["weight", "bias", "running_mean", "running_var"] { out.append(("\(name).\(key)", [c])) }
+        }
+        let k = arch.stem == .conv7MaxPool ? 7 : 3
+        out.append(("conv1.weight", [arch.stemWidth, 1, k, k]))
+        bn("bn1", arch.stemWidth)
+        var cin = arch.stemWidth
+        for (s, (count, width)) in zip(arch.blocks, arch.widths).enumerated() {
+            for b in 0..<count {
+                let name = "layer\(s + 1).\(b)"
+                let stride = (b == 0 && s > 0) ? 2 : 1
+                out.append(("\(name).conv1.weight", [width, cin, 3, 3]))
+                bn("\(name).bn1", width)
+                out.append(("\(name).conv2.weight", [width, width, 3, 3]))
+                bn("\(name).bn2", width)
+                if stride != 1 || cin != width {
+                    out.append(("\(name).downsample.0.weight", [width, cin, 1, 1]))
+                    bn("\(name).downsample.1", width)
+                }
+                cin = width
+            }
+        }
+        out.append(("fc.weight", [arch.numClasses, cin]))
+        out.append(("fc.bias", [arch.numClasses]))
+        return out
+    }
+}

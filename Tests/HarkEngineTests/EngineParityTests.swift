@@ -1,0 +1,72 @@
+import Foundation
+import HarkEngine
+import Testing
+import TestSupport
+
+/// The engine against PyTorch on the exporter's fixtures: logits within 1e-3, feature maps close.
+@Suite struct EngineParityTests {
+    struct CardFile: Decodable { var card: ModelCard }
+
+    static func shippedModel() throws -> ResNet {
+        try ResNet.load(cardPath: TestPaths.models.appendingPathComponent("\(ParityFixture.shippedModelName).json").path)
+    }
+
+    static func seedSizeModel() throws -> ResNet {
+        let card = try JSONDecoder().decode(CardFile.self, from: try ParityFixture.json("seed-resnet-random")).card
+        return try ResNet(card: card, tensors: DeterministicWeights.tensors(for: card.architecture))
+    }
+
+    func check(_ model: ResNet, fixture name: String) throws {
+        let fixture = try ParityFixture.load(name)
+        let tensors = try FixtureTensors.load(name)
+        let session = model.makeSession()
+        #expect(Set(model.exposedLayers) == Set(fixture.exposedLayers))
+        for (i, clip) in fixture.clips.enumerated() {
+            let mel = try #require(tensors["clip\(i).logmel"]).values
+            let result = try session.run(logMel: mel, taps: Set(model.exposedLayers))
+            let reference = try #require(tensors["clip\(i).logits"]).values
+            let worst = maxAbsDifference(result.logits, reference)
+            #expect(worst <= 1e-3, "\(name) \(clip.file): logits max |Δ| = \(worst)")
+            #expect(result.top(1)[0].index == clip.top1)
+            for layer in fixture.exposedLayers {
+                let map = try #require(result.featureMaps[layer])
+                let expectedMean = try #require(tensors["clip\(i).mean.\(layer)"])
+                #expect([map.shape.height, map.shape.width] == expectedMean.shape, "\(layer) shape")
+                let scale = max(1, expectedMean.values.map(abs).max() ?? 1)
+                let d = maxAbsDifference(map.channelMean(), expectedMean.values)
+                #expect(d <= 1e-4 * scale, "\(name) \(layer): channel-mean max |Δ| = \(d)")
+                if let full = tensors["clip\(i).full.\(layer)"] {
+                    #expect([map.shape.channels, map.shape.height, map.shape.width] == full.shape)
+                    let fullScale = max(1, full.values.map(abs).max() ?? 1)
+                    #expect(maxAbsDifference(map.values, full.values) <= 1e-4 * fullScale)
+                }
+            }
+        }
+    }
+
+    @Test func shippedModelMatchesPyTorch() throws {
+        try check(try Self.shippedModel(), fixture: ParityFixture.shippedModelName)
+    }
+
+    @Test func seedSizeResNetMatchesPyTorch() throws {
+        try check(try Self.seedSizeModel(), fixture: "seed-resnet-random")
+    }
+
+    @Test func sessionsReuseBuffersAndGiveTheSameAnswer() throws {
+        let model = try Self.shippedModel()
+        let tensors = try FixtureTensors.load(ParityFixture.shippedModelName)
+        let session = model.makeSession()
+        let a = try #require(tensors["clip0.logmel"]).values, b = try #require(tensors["clip1.logmel"]).values
+        let first = try session.run(logMel: a).logits
+        _ = try session.run(logMel: b)
+        #expect(try session.run(logMel: a).logits == first)
+    }
+
+    @Test func unknownTapAndWrongInputSizeAreErrors() throws {
+        let model = try Self.shippedModel()
+        let session = model.makeSession()
+        let n = session.inputShape.count
+        #expect(throws: EngineError.wrongInputSize(expected: n, got: 3)) { try session.run(logMel: [1, 2, 3]) }
+        #expect(throws: EngineError.self) { try session.run(logMel: [Float](repeating: 0, count: n), taps: ["layer9"]) }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// A parity fixture written by Training/export.py: reference outputs of the PyTorch path for a few
+/// fold-5 clips. Tensors live in NAME.safetensors beside NAME.json; read them with HarkEngine.
+public struct ParityFixture: Decodable, Sendable {
+    public struct Stats: Decodable, Sendable {
+        public var count: Int
+        public var sum: Double
+        public var sumSquares: Double
+        public var head: [Double]
+        public var rate: Int?
+        public var channels: Int?
+
+        enum CodingKeys: String, CodingKey { case count, sum, sumSquares = "sum_squares", head, rate, channels }
+    }
+
+    public struct Clip: Decodable, Sendable {
+        public var file: String
+        public var label: String
+        public var target: Int
+        public var decoded: Stats
+        public var resampled: Stats
+        public var top1: Int
+    }
+
+    public struct FrontEnd: Decodable, Sendable {
+        public var sampleRate: Int
+        enum CodingKeys: String, CodingKey { case sampleRate = "sample_rate" }
+    }
+
+    public var name: String
+    public var frontend: FrontEnd
+    public var clips: [Clip]
+    public var exposedLayers: [String]
+    public var fullMaps: [String]
+
+    enum CodingKeys: String, CodingKey { case name, frontend, clips, exposedLayers = "exposed_layers", fullMaps = "full_maps" }
+
+    public static func url(_ name: String, _ ext: String) -> URL {
+        TestPaths.fixtures.appendingPathComponent("parity/\(name).\(ext)")
+    }
+
+    public static func load(_ name: String) throws -> ParityFixture {
+        try JSONDecoder().decode(ParityFixture.self, from: Data(contentsOf: url(name, "json")))
+    }
+
+    /// The raw JSON, for objects the engine decodes itself (front-end, card).
+    public static func json(_ name: String) throws -> Data { try Data(contentsOf: url(name, "json")) }
+
+    /// Names of the fixtures present (the shipped model's and the seed-size random model's).
+    public static var shippedModelName: String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: TestPaths.fixtures.appendingPathComponent("parity").path)) ?? []
+        return names.filter { $0.hasSuffix(".json") && $0 != "seed-resnet-random.json" }
+            .map { String($0.dropLast(5)) }.sorted().first ?? "hark-esc50"
+    }
+}
+
+/// Largest absolute difference between two equally long arrays.
+public func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count, "length \(a.count) vs \(b.count)")
+    var worst: Float = 0
+    for i in a.indices { worst = max(worst, abs(a[i] - b[i])) }
+    return worst
+}
