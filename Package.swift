@@ -31,9 +31,11 @@ let package = Package(
         .target(name: "HarkEngine", dependencies: ["COpenBLAS", "HarkFeatures"]),
         // Files through the whole chain: classify, evaluate on ESC-50, benchmark.
         .target(name: "HarkAnalysis", dependencies: ["COpenBLAS", "HarkAudio", "HarkFeatures", "HarkEngine"]),
+        // Live audio sources: ALSA, PulseAudio, files, raw stdin.
+        .target(name: "HarkCapture", dependencies: ["CALSA", "CPulse", "HarkAudio"]),
         // The `hark` command: argument parsing and wiring only.
         .executableTarget(name: "hark", dependencies: [
-            "HarkAudio", "HarkFeatures", "HarkEngine", "HarkAnalysis",
+            "HarkAudio", "HarkFeatures", "HarkEngine", "HarkAnalysis", "HarkCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -42,6 +44,7 @@ let package = Package(
         .testTarget(name: "HarkFeaturesTests", dependencies: ["HarkFeatures", "HarkAudio", "HarkEngine", "TestSupport"]),
         .testTarget(name: "HarkEngineTests", dependencies: ["HarkEngine", "HarkAnalysis", "TestSupport"]),
         .testTarget(name: "HarkAnalysisTests", dependencies: ["HarkAnalysis", "TestSupport"]),
+        .testTarget(name: "HarkCaptureTests", dependencies: ["HarkCapture", "TestSupport"]),
         .testTarget(name: "HarkCLITests", dependencies: ["TestSupport"]),
         // Paths to fixtures, the dataset and the built binary; helpers that run real processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
