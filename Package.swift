@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System C libraries, through pkg-config; no vendored C sources.
@@ -33,9 +34,13 @@ let package = Package(
         .target(name: "HarkAnalysis", dependencies: ["COpenBLAS", "HarkAudio", "HarkFeatures", "HarkEngine"]),
         // Live audio sources: ALSA, PulseAudio, files, raw stdin.
         .target(name: "HarkCapture", dependencies: ["CALSA", "CPulse", "HarkAudio"]),
+        // Ring buffer, window scheduler, event detector and the live pipeline.
+        .target(name: "HarkStream", dependencies: ["HarkAudio", "HarkCapture", "HarkAnalysis", "HarkEngine"]),
+        // The configuration file (Config/hark.toml) and its layering under command-line flags.
+        .target(name: "HarkConfig", dependencies: ["HarkStream", .product(name: "TOMLKit", package: "TOMLKit")]),
         // The `hark` command: argument parsing and wiring only.
         .executableTarget(name: "hark", dependencies: [
-            "HarkAudio", "HarkFeatures", "HarkEngine", "HarkAnalysis", "HarkCapture",
+            "HarkAudio", "HarkFeatures", "HarkEngine", "HarkAnalysis", "HarkCapture", "HarkStream", "HarkConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -45,6 +50,8 @@ let package = Package(
         .testTarget(name: "HarkEngineTests", dependencies: ["HarkEngine", "HarkAnalysis", "TestSupport"]),
         .testTarget(name: "HarkAnalysisTests", dependencies: ["HarkAnalysis", "TestSupport"]),
         .testTarget(name: "HarkCaptureTests", dependencies: ["HarkCapture", "TestSupport"]),
+        .testTarget(name: "HarkStreamTests", dependencies: ["HarkStream", "TestSupport"]),
+        .testTarget(name: "HarkConfigTests", dependencies: ["HarkConfig", "TestSupport"]),
         .testTarget(name: "HarkCLITests", dependencies: ["TestSupport"]),
         // Paths to fixtures, the dataset and the built binary; helpers that run real processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -7,6 +7,13 @@ public struct ScoredLabel: Sendable, Equatable, Codable {
     public var label: String
     public var emoji: String
     public var score: Float
+
+    public init(index: Int, label: String, emoji: String, score: Float) {
+        self.index = index
+        self.label = label
+        self.emoji = emoji
+        self.score = score
+    }
 }
 
 /// The model's verdict on one window.

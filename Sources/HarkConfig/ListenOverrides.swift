@@ -1,0 +1,86 @@
+import HarkStream
+
+/// Listen settings that a layer (the config file, then the command line) may set. Unset fields
+/// fall through to the layer below and finally to the built-in defaults of `LiveSettings`.
+public struct ListenOverrides: Sendable, Equatable {
+    public var source: String?
+    public var model: String?
+    public var threads: Int?
+    public var hopSeconds: Double?
+    public var topK: Int?
+    public var emit: [String]?
+    public var onThreshold: Float?
+    public var offThreshold: Float?
+    public var classThresholds: [String: DetectorConfig.Thresholds] = [:]
+    public var confirmWindows: Int?
+    public var confirmOf: Int?
+    public var holdSeconds: Double?
+    public var energyGateDBFS: Double?
+    public var updateIntervalSeconds: Double?
+    public var allow: [String]?
+    public var deny: [String]?
+    public var maxPendingWindows: Int?
+
+    public init() {}
+
+    /// The kinds of line `--emit` accepts.
+    public static let emitKinds = ["events", "windows", "status"]
+
+    /// `self` wins where set; per-class thresholds merge by label.
+    public func over(_ base: ListenOverrides) -> ListenOverrides {
+        var m = ListenOverrides()
+        m.source = source ?? base.source
+        m.model = model ?? base.model
+        m.threads = threads ?? base.threads
+        m.hopSeconds = hopSeconds ?? base.hopSeconds
+        m.topK = topK ?? base.topK
+        m.emit = emit ?? base.emit
+        m.onThreshold = onThreshold ?? base.onThreshold
+        m.offThreshold = offThreshold ?? base.offThreshold
+        m.classThresholds = base.classThresholds.merging(classThresholds) { _, new in new }
+        m.confirmWindows = confirmWindows ?? base.confirmWindows
+        m.confirmOf = confirmOf ?? base.confirmOf
+        m.holdSeconds = holdSeconds ?? base.holdSeconds
+        m.energyGateDBFS = energyGateDBFS ?? base.energyGateDBFS
+        m.updateIntervalSeconds = updateIntervalSeconds ?? base.updateIntervalSeconds
+        m.allow = allow ?? base.allow
+        m.deny = deny ?? base.deny
+        m.maxPendingWindows = maxPendingWindows ?? base.maxPendingWindows
+        return m
+    }
+
+    /// The resulting live settings (validated later against the model's labels).
+    public func settings() throws(ConfigurationError) -> LiveSettings {
+        var s = LiveSettings()
+        var d = s.detector
+        if let v = hopSeconds { s.hopSeconds = v }
+        if let v = topK {
+            guard v >= 1 else { throw .invalid("top_k must be at least 1") }
+            s.topK = v
+        }
+        let emitted = emit ?? ["events"]
+        for kind in emitted where !Self.emitKinds.contains(kind) {
+            throw .invalid("emit: unknown kind '\(kind)'; use \(Self.emitKinds.joined(separator: ", "))")
+        }
+        s.emitWindows = emitted.contains("windows")
+        if let v = onThreshold { d.thresholds.on = v }
+        if let v = offThreshold { d.thresholds.off = v }
+        d.classThresholds = classThresholds
+        if let v = confirmWindows { d.confirmWindows = v }
+        if let v = confirmOf { d.confirmOf = v }
+        if let v = holdSeconds { d.holdSeconds = v }
+        if let v = energyGateDBFS { d.energyGateDBFS = v }
+        if let v = updateIntervalSeconds { d.updateIntervalSeconds = v }
+        if let v = allow { d.allow = v }
+        if let v = deny { d.deny = v }
+        if let v = maxPendingWindows {
+            guard v >= 1 else { throw .invalid("max_pending_windows must be at least 1") }
+            s.maxPendingWindows = v
+        }
+        s.detector = d
+        return s
+    }
+
+    /// Status lines go to stdout only when asked for (`--emit status`).
+    public var emitsStatusOnStdout: Bool { (emit ?? []).contains("status") }
+}

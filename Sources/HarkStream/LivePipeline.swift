@@ -1,0 +1,306 @@
+import Dispatch
+import Foundation
+import HarkAnalysis
+import HarkCapture
+import HarkEngine
+import Synchronization
+
+/// The live path of one stream:
+///
+///     capture thread ─▶ ring buffer ─▶ scheduler thread ─▶ model queue ─▶ output queue ─▶ sink
+///
+/// Capture never waits on anything downstream; the scheduler cuts a window every hop and
+/// drops it (counted) when the model queue is full; the output queue runs the event detector
+/// and writes. Every queue is bounded. `stop()` ends open events and reports a summary.
+public final class LivePipeline: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        /// The source ended (a file, or stdin closed).
+        case endOfStream
+        /// `stop()` was called (SIGINT/SIGTERM).
+        case stopped
+        /// The source failed for good, or the sink could not be written.
+        case failed(String)
+    }
+
+    private let model: ResNet
+    private let settings: LiveSettings
+    private let sink: any LiveSink
+    private let sampleRate: Int
+    private let windowSamples: Int
+    private let hopSamples: Int
+    private let ring: RingBuffer
+    private let counters = LiveCounters()
+    private let capture: QueueConfined<CaptureLoop?> = QueueConfined(nil)
+
+    private let modelQueue = DispatchQueue(label: "hark.model", qos: .userInitiated)
+    private let outputQueue = DispatchQueue(label: "hark.output")
+    private let inFlight = DispatchGroup()
+    private let outputSlots: DispatchSemaphore
+    private let wakeScheduler = DispatchSemaphore(value: 0)
+    private let consumerProgress = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    private struct Shared {
+        var stopping = false
+        var inputEnded = false
+        var finishing = false
+        var outcome: Outcome?
+        var pending = 0
+        var lastCaptureNanos: UInt64 = 0
+        var scheduledThrough = 0
+        var lastDropReport: UInt64 = 0
+    }
+    private let shared = Mutex(Shared())
+
+    /// Confined to the model queue.
+    private let classifier: QueueConfined<Classifier>
+    /// Confined to the output queue.
+    private let detector: QueueConfined<EventDetector>
+
+    public init(model: ResNet, settings: LiveSettings, sink: any LiveSink,
+                makeSource: @escaping @Sendable () throws -> any AudioSource) throws {
+        let p = model.card.frontend.logMel
+        try settings.detector.validate(labels: model.labels.map(\.name))
+        guard settings.hopSeconds >= 0.25, settings.hopSeconds <= p.windowSeconds else {
+            throw ConfigurationError.invalid("hop must be between 0.25 s and the window (\(p.windowSeconds) s), got \(settings.hopSeconds)")
+        }
+        self.model = model
+        self.settings = settings
+        self.sink = sink
+        sampleRate = p.sampleRate
+        windowSamples = p.windowSamples
+        hopSamples = max(1, Int((settings.hopSeconds * Double(p.sampleRate)).rounded()))
+        let ringSeconds = max(settings.ringSeconds, p.windowSeconds + 2 * settings.hopSeconds)
+        ring = RingBuffer(capacity: Int(ringSeconds * Double(p.sampleRate)))
+        outputSlots = DispatchSemaphore(value: max(1, settings.maxOutputBacklog))
+        classifier = QueueConfined(try Classifier(model: model))
+        var prefix = ""
+        for _ in 0..<8 { prefix.append("0123456789abcdef".randomElement() ?? "0") }
+        detector = QueueConfined(EventDetector(config: settings.detector, labels: model.labels.map(\.name), idPrefix: prefix))
+        capture.value = CaptureLoop(
+            makeSource: makeSource, sampleRate: sampleRate, settings: settings, ring: ring, counters: counters,
+            status: { [weak self] in self?.emitStatus($0) },
+            published: { [weak self] position, nanos in self?.captured(position: position, at: nanos) },
+            shouldStop: { [weak self] in self?.shared.withLock { $0.stopping } ?? true },
+            waitForConsumer: { [weak self] in self?.waitForConsumer() })
+    }
+
+    /// Starts the capture and scheduler threads.
+    public func start() {
+        guard let loop = capture.value else { return }
+        Thread.detachNewThread { [self] in
+            let outcome = loop.run()
+            shared.withLock { $0.inputEnded = true }
+            wakeScheduler.signal()
+            if case .failed(let why) = outcome { finish(.failed(why)) }
+            if outcome == .endOfStream {
+                emitStatus(StatusMessage(.streamEnded, wallTime: WallClock.now(), message: "end of stream"))
+            }
+        }
+        Thread.detachNewThread { [self] in schedule() }
+    }
+
+    /// Requests a graceful stop: open events end, a summary is written. Returns at once.
+    public func stop() {
+        shared.withLock { $0.stopping = true }
+        wakeScheduler.signal()
+        consumerProgress.signal()
+        DispatchQueue.global().async { [self] in finish(.stopped) }
+    }
+
+    /// Blocks until the run is over and returns why.
+    public func wait() -> Outcome {
+        finished.wait()
+        finished.signal()  // let other waiters through
+        return shared.withLock { $0.outcome } ?? .stopped
+    }
+
+    /// Counters so far (also reported in the final `stopped` status).
+    public var summary: RunSummary { counters.summary(sampleRate: sampleRate) }
+
+    // MARK: capture → scheduler
+
+    private func captured(position: Int, at nanos: UInt64) {
+        shared.withLock { $0.lastCaptureNanos = nanos }
+        wakeScheduler.signal()
+    }
+
+    private func waitForConsumer() {
+        while true {
+            let (behind, stopping) = shared.withLock { s in (ring.position - s.scheduledThrough >= hopSamples, s.stopping) }
+            if !behind || stopping { return }
+            _ = consumerProgress.wait(timeout: .now() + .milliseconds(50))
+        }
+    }
+
+    // MARK: scheduler thread
+
+    private func schedule() {
+        var scheduler = WindowScheduler(windowSamples: windowSamples, hopSamples: hopSamples)
+        var lastEnd = 0
+        while true {
+            wakeScheduler.wait()
+            let (stopping, ended, capturedAt) = shared.withLock { ($0.stopping, $0.inputEnded, $0.lastCaptureNanos) }
+            if stopping { return }
+            let position = ring.position
+            for end in scheduler.due(upTo: position) {
+                submit(end: end, capturedAt: capturedAt)
+                lastEnd = end
+            }
+            shared.withLock { $0.scheduledThrough = scheduler.nextEnd - hopSamples }
+            consumerProgress.signal()
+            if ended {
+                // A tail the hops did not reach (or a stream shorter than a window) still gets a window.
+                if position > lastEnd { submit(end: position, capturedAt: capturedAt) }
+                inFlight.notify(queue: .global()) { [self] in finish(.endOfStream) }
+                return
+            }
+        }
+    }
+
+    private func submit(end: Int, capturedAt: UInt64) {
+        let start = end - windowSamples
+        let window: [Float]
+        if start < 0 {
+            // Only a stream shorter than one window: zero-pad at the front, as training pads clips.
+            window = [Float](repeating: 0, count: -start) + (ring.copy(from: 0, to: end) ?? [])
+        } else if let copied = ring.copy(from: start, to: end) {
+            window = copied
+        } else {
+            counters.update { $0.windowsOverwritten += 1 }
+            return
+        }
+        let accepted = shared.withLock { s -> Bool in
+            if s.pending >= settings.maxPendingWindows && !settings.backPressure { return false }
+            s.pending += 1
+            return true
+        }
+        guard accepted else {
+            reportDrop()
+            return
+        }
+        inFlight.enter()
+        modelQueue.async { [self] in
+            defer {
+                shared.withLock { $0.pending -= 1 }
+                inFlight.leave()
+            }
+            classify(window: window, start: start, end: end, capturedAt: capturedAt)
+        }
+    }
+
+    /// Counts a dropped window and reports drops at most once a second, with the count since the last report.
+    private func reportDrop() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let report = counters.values.withLock { v -> (Int, Int)? in
+            v.windowsDropped += 1
+            let due = shared.withLock { s -> Bool in
+                guard now - s.lastDropReport >= 1_000_000_000 else { return false }
+                s.lastDropReport = now
+                return true
+            }
+            guard due else { return nil }
+            defer { v.windowsDroppedReported = v.windowsDropped }
+            return (v.windowsDropped - v.windowsDroppedReported, v.windowsDropped)
+        }
+        if let (count, total) = report {
+            emitStatus(StatusMessage(.windowsDropped, wallTime: WallClock.now(),
+                                     message: "the model fell behind real time; whole windows were skipped",
+                                     count: count, total: total))
+        }
+    }
+
+    // MARK: model queue
+
+    private func classify(window: [Float], start: Int, end: Int, capturedAt: UInt64) {
+        let rms = EnergyGate.rmsDBFS(window)
+        let gated = rms < settings.detector.energyGateDBFS
+        var prediction: WindowPrediction?
+        if !gated {
+            if settings.simulatedModelDelaySeconds > 0 { Thread.sleep(forTimeInterval: settings.simulatedModelDelaySeconds) }
+            do {
+                // Confined: only this serial queue touches the classifier.
+                prediction = try classifier.value.classify(window: window, start: Double(max(start, 0)) / Double(sampleRate),
+                                                           topK: settings.topK)
+            } catch {
+                emitStatus(StatusMessage(.stopped, wallTime: WallClock.now(), message: "model failed: \(error)"))
+                finish(.failed("model failed: \(error)"))
+                return
+            }
+        }
+        counters.update { gated ? ($0.windowsGated += 1) : ($0.windowsClassified += 1) }
+        outputSlots.wait()
+        let result = prediction
+        outputQueue.async { [self] in
+            defer { outputSlots.signal() }
+            deliverWindow(start: start, end: end, rms: rms, gated: gated, prediction: result, capturedAt: capturedAt)
+        }
+    }
+
+    // MARK: output queue
+
+    private func deliverWindow(start: Int, end: Int, rms: Double, gated: Bool, prediction: WindowPrediction?, capturedAt: UInt64) {
+        let startSeconds = Double(start) / Double(sampleRate), endSeconds = Double(end) / Double(sampleRate)
+        // Confined: only the output queue touches the detector.
+        let events = detector.value.update(windowStart: startSeconds, windowEnd: endSeconds,
+                                           probabilities: prediction?.probabilities)
+        deliver(events)
+        let latency = Double(DispatchTime.now().uptimeNanoseconds - capturedAt) / 1e6
+        if !gated { counters.recordLatency(latency) }
+        if settings.emitWindows {
+            send(.window(WindowMessage(start: startSeconds, end: endSeconds, wallTime: WallClock.now(),
+                                       rmsDBFS: rms, gated: gated, top: prediction?.top ?? [], latencyMilliseconds: latency)))
+        }
+    }
+
+    private func deliver(_ events: [DetectedEvent]) {
+        let labels = model.labels
+        for e in events {
+            if e.phase == .start { counters.update { $0.events += 1 } }
+            send(.event(EventMessage(e, emoji: labels[e.classIndex].emoji, wallTime: WallClock.now())))
+        }
+    }
+
+    private func emitStatus(_ message: StatusMessage) {
+        outputQueue.async { [self] in send(.status(message)) }
+    }
+
+    /// Runs on the output queue. A sink that cannot write (stdout closed) ends the run.
+    private func send(_ message: LiveMessage) {
+        do {
+            try sink.deliver(message)
+        } catch {
+            shared.withLock { $0.stopping = true }
+            DispatchQueue.global().async { [self] in finish(.failed("output closed: \(error)")) }
+        }
+    }
+
+    // MARK: shutdown
+
+    /// Once: lets in-flight windows finish (briefly), ends open events, reports the summary.
+    private func finish(_ outcome: Outcome) {
+        let first = shared.withLock { s -> Bool in
+            guard !s.finishing else { return false }
+            s.finishing = true
+            s.stopping = s.stopping || outcome != .endOfStream
+            s.outcome = outcome
+            return true
+        }
+        guard first else { return }
+        wakeScheduler.signal()
+        _ = inFlight.wait(timeout: .now() + .milliseconds(outcome == .endOfStream ? 60_000 : 700))
+        outputQueue.async { [self] in
+            let streamTime = Double(ring.position) / Double(sampleRate)
+            deliver(detector.value.finish(at: streamTime))
+            let summary = counters.summary(sampleRate: sampleRate)
+            let message: String
+            switch outcome {
+            case .endOfStream: message = "stream ended"
+            case .stopped: message = "stopped"
+            case .failed(let why): message = why
+            }
+            try? sink.deliver(.status(StatusMessage(.stopped, wallTime: WallClock.now(), message: message, summary: summary)))
+            finished.signal()
+        }
+    }
+}

@@ -1,0 +1,27 @@
+/// How a live run behaves. Every default is documented in `hark listen --help` and Config/hark.toml.
+public struct LiveSettings: Sendable {
+    /// Seconds between the ends of consecutive windows (0.25 … window length).
+    public var hopSeconds = 1.0
+    public var topK = 3
+    /// Also emit every window's top-k (`--emit windows`).
+    public var emitWindows = false
+    public var detector = DetectorConfig()
+    /// Windows queued or running in the model stage; a window due while it is full is dropped
+    /// and counted, so a slow model never makes memory grow.
+    public var maxPendingWindows = 2
+    /// Results waiting for the output stage (a slow stdout reader); beyond this the model stage
+    /// waits, and windows are dropped upstream instead of events being lost.
+    public var maxOutputBacklog = 32
+    /// Audio kept in the ring buffer, seconds (at least window + 2 hops).
+    public var ringSeconds = 15.0
+    /// Read a file as fast as the pipeline takes it: capture waits for the model instead of
+    /// dropping windows. Only for sources that can wait (files), never for devices.
+    public var backPressure = false
+    /// Reconnection back-off after a lost source: first delay, doubling up to the maximum.
+    public var retryInitialSeconds = 0.5
+    public var retryMaximumSeconds = 8.0
+    /// Test hook: sleep this long in every model call, to exercise dropping when the model is slow.
+    public var simulatedModelDelaySeconds = 0.0
+
+    public init() {}
+}

@@ -1,0 +1,54 @@
+import Foundation
+import HarkCapture
+
+/// Builds the capture source a `--source` names, with the capture options that apply to it.
+struct SourceFactory: Sendable {
+    let spec: SourceSpec
+    let realtime: Bool
+    let loops: Bool
+    let format: String?
+    let rate: Int?
+    let channels: Int?
+
+    init(spec: SourceSpec, realtime: Bool, loops: Bool, format: String?, rate: Int?, channels: Int?) throws {
+        if case .standardInput = spec {
+            guard let format, RawInputSource.SampleFormat(rawValue: format) != nil else {
+                throw CommandFailure(description: "--source - needs --format s16le or --format f32le")
+            }
+            guard rate != nil else { throw CommandFailure(description: "--source - needs --rate (Hz)") }
+        }
+        if let format, ALSASampleFormat(rawValue: format) == nil {
+            throw CommandFailure(description: "unknown --format '\(format)'; use s16le, s32le or f32le")
+        }
+        self.spec = spec
+        self.realtime = realtime
+        self.loops = loops
+        self.format = format
+        self.rate = rate
+        self.channels = channels
+    }
+
+    func make() throws -> any AudioSource {
+        switch spec {
+        case .alsa(let pcm):
+            return ALSASource(pcm: pcm, sampleRate: rate, channels: channels,
+                              sampleFormat: format.flatMap(ALSASampleFormat.init(rawValue:)) ?? .s16le)
+        case .pulse(let source):
+            return PulseSource(source: source, sampleRate: rate, channels: channels)
+        case .file(let path):
+            return FileSource(path: path, realTime: realtime, loops: loops)
+        case .standardInput:
+            return try RawInputSource(sampleFormat: format.flatMap(RawInputSource.SampleFormat.init(rawValue:)) ?? .s16le,
+                                      sampleRate: rate ?? 0, channels: channels ?? 1)
+        }
+    }
+
+    /// PulseAudio when a server is reachable (PULSE_SERVER or the user's runtime socket), else ALSA's default PCM.
+    static func defaultSpec() -> SourceSpec {
+        let env = ProcessInfo.processInfo.environment
+        if env["PULSE_SERVER"] != nil { return .pulse(source: nil) }
+        let runtime = env["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())"
+        if FileManager.default.fileExists(atPath: "\(runtime)/pulse/native") { return .pulse(source: nil) }
+        return .alsa(pcm: "default")
+    }
+}
