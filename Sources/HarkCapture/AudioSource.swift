@@ -18,6 +18,8 @@ public enum CaptureError: Error, Equatable, CustomStringConvertible {
     case openFailed(source: String, reason: String)
     case disconnected(source: String, reason: String)
     case endOfStream(source: String)
+    /// A file that cannot be decoded: retrying would not help.
+    case unreadableInput(source: String, reason: String)
     case invalidConfiguration(String)
 
     public var description: String {
@@ -26,6 +28,7 @@ public enum CaptureError: Error, Equatable, CustomStringConvertible {
         case .openFailed(let s, let r): return "\(s): cannot open for capture (\(r))"
         case .disconnected(let s, let r): return "\(s): capture lost (\(r))"
         case .endOfStream(let s): return "\(s): end of stream"
+        case .unreadableInput(let s, let r): return "\(s): \(r)"
         case .invalidConfiguration(let why): return "invalid capture configuration: \(why)"
         }
     }
@@ -34,7 +37,7 @@ public enum CaptureError: Error, Equatable, CustomStringConvertible {
     public var isRetryable: Bool {
         switch self {
         case .disconnected, .deviceNotFound, .openFailed: return true
-        case .endOfStream, .invalidConfiguration: return false
+        case .endOfStream, .unreadableInput, .invalidConfiguration: return false
         }
     }
 }

@@ -27,7 +27,7 @@ public final class FileSource: AudioSource {
             self.reader = reader
             format = CaptureFormat(sampleRate: reader.sampleRate, channels: reader.channels)
         } catch {
-            throw .openFailed(source: name, reason: error.description)
+            throw .unreadableInput(source: name, reason: error.description)
         }
         started = nil
         framesDelivered = 0
@@ -44,7 +44,7 @@ public final class FileSource: AudioSource {
                 block = try self.reader?.read(maxFrames: frames) ?? []
             }
         } catch let error as AudioDecodingError {
-            throw .disconnected(source: name, reason: error.description)
+            throw .unreadableInput(source: name, reason: error.description)
         } catch let error as CaptureError {
             throw error
         } catch {

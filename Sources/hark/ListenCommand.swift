@@ -96,7 +96,7 @@ struct ListenCommand: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)  // a closed stdout is an error to handle, not a crash
         let fromFile = try loadConfig()
-        let overrides = flagOverrides().over(fromFile)
+        let overrides = try flagOverrides().over(fromFile)
         var settings = try overrides.settings()
         settings.simulatedModelDelaySeconds = simulatedModelDelay
         let spec = try sourceSpec(configured: overrides.source)

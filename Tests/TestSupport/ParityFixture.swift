@@ -62,3 +62,10 @@ public func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     for i in a.indices { worst = max(worst, abs(a[i] - b[i])) }
     return worst
 }
+
+extension TestPaths {
+    /// The model card the repository ships (the one the parity fixtures were written for).
+    public static var shippedModelCard: String {
+        models.appendingPathComponent("\(ParityFixture.shippedModelName).json").path
+    }
+}
