@@ -52,7 +52,8 @@ let package = Package(
         .testTarget(name: "HarkCaptureTests", dependencies: ["HarkCapture", "TestSupport"]),
         .testTarget(name: "HarkStreamTests", dependencies: ["HarkStream", "TestSupport"]),
         .testTarget(name: "HarkConfigTests", dependencies: ["HarkConfig", "TestSupport"]),
-        .testTarget(name: "HarkCLITests", dependencies: ["TestSupport"]),
+        // Runs the built `hark` binary; depending on it makes `swift test` build it first.
+        .testTarget(name: "HarkCLITests", dependencies: ["hark", "TestSupport"]),
         // Paths to fixtures, the dataset and the built binary; helpers that run real processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
     ],

@@ -27,7 +27,7 @@ struct ListenCommand: ParsableCommand {
     @Flag(help: "Play the bundled demo recording as a live stream (no microphone needed).")
     var demo = false
 
-    @Flag(help: "With file: sources, play at real-time pace (like a microphone) instead of as fast as possible.")
+    @Flag(help: "Files: play at real-time pace (like a microphone) instead of as fast as the model goes. Stdin: treat it as a live stream that cannot wait (drop windows when the model is behind).")
     var realtime = false
 
     @Flag(name: .customLong("loop"), help: "With file: sources, start again at the end.")
@@ -100,7 +100,11 @@ struct ListenCommand: ParsableCommand {
         var settings = try overrides.settings()
         settings.simulatedModelDelaySeconds = simulatedModelDelay
         let spec = try sourceSpec(configured: overrides.source)
-        if case .file = spec, !(realtime || demo) { settings.backPressure = true }
+        // Files and stdin can wait for the model; devices cannot (they drop and count instead).
+        switch spec {
+        case .file, .standardInput: settings.backPressure = !(realtime || demo)
+        case .alsa, .pulse: settings.backPressure = false
+        }
 
         let modelPath = try ModelLocator.locate(explicit: model ?? overrides.model)
         BLASThreads.set(overrides.threads ?? 1)

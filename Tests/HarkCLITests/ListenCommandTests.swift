@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `hark listen` end to end through files and stdin; the output is checked against the frozen
+/// schema in docs/listen-output.schema.json.
+@Suite struct ListenCommandTests {
+    let model = TestPaths.shippedModelCard
+    let schema = try? JSONSchemaValidator(schemaAt: TestPaths.root.appendingPathComponent("docs/listen-output.schema.json"))
+
+    func noiseWAV(seconds: Double, rate: Int = 16000) throws -> String {
+        var g = SystemRandomNumberGenerator()
+        let samples = (0..<Int(seconds * Double(rate))).map { _ in Float.random(in: -0.3...0.3, using: &g) }
+        return try WAVWriter.write(samples, rate: rate, to: try TestPaths.temporaryDirectory().appendingPathComponent("n.wav")).path
+    }
+
+    func objects(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+    }
+
+    @Test func everyLineMatchesTheFrozenSchema() throws {
+        let validator = try #require(schema)
+        let path = try noiseWAV(seconds: 9)
+        let r = try HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--emit", "events,windows,status",
+                                     "--on-threshold", "0.0001", "--off-threshold", "0.0001", "--confirm", "1/1", "--update-interval", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.isEmpty)
+        let kinds = Set(try objects(r.stdout).compactMap { $0["type"] as? String })
+        #expect(kinds == ["event", "window", "status"])
+        let phases = Set(try objects(r.stdout).compactMap { $0["phase"] as? String })
+        #expect(phases == ["start", "update", "end"])
+        for line in r.lines {
+            let problems = validator.problems(in: line)
+            #expect(problems.isEmpty, "\(line): \(problems)")
+        }
+        // The validator itself rejects what the schema forbids.
+        #expect(!validator.problems(in: #"{"type":"event","phase":"begin"}"#).isEmpty)
+        #expect(!validator.problems(in: #"{"type":"status","status":"stopped","wall_time":"x","message":"m","extra":1}"#).isEmpty)
+    }
+
+    @Test func statusGoesToStderrByDefault() throws {
+        let path = try noiseWAV(seconds: 6)
+        let r = try HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--emit", "windows"])
+        #expect(r.status == 0)
+        let out = try objects(r.stdout)
+        #expect(out.contains { $0["type"] as? String == "window" })
+        #expect(!out.contains { $0["type"] as? String == "status" })
+        let status = try objects(r.stderr).compactMap { $0["status"] as? String }
+        #expect(status.first == "capture_started" && status.last == "stopped")
+    }
+
+    @Test func rawPCMOnStdin() throws {
+        let rate = 8000
+        var bytes = Data()
+        for i in 0..<(rate * 7) {
+            let v = Int16(8000 * sin(Double(i) * 0.2))
+            withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        let r = try HarkProcess.run(["listen", "--model", model, "--source", "-", "--format", "s16le", "--rate", "\(rate)",
+                                     "--emit", "windows"], stdin: bytes)
+        #expect(r.status == 0, "\(r.stderr)")
+        let ends = try objects(r.stdout).compactMap { $0["end"] as? Double }
+        #expect(ends == [5, 6, 7])
+    }
+
+    @Test func sigtermEndsOpenEventsAndExitsZeroWithinASecond() throws {
+        let path = try noiseWAV(seconds: 60)
+        let p = HarkProcess.start(["listen", "--model", model, "--source", "file:\(path)", "--realtime",
+                                   "--on-threshold", "0.0001", "--off-threshold", "0.0001", "--confirm", "1/1"])
+        try p.process.run()
+        #expect(p.waitForOutput(containing: "\"phase\":\"start\"", timeout: 30))
+        let sent = Date()
+        p.process.terminate()
+        let r = p.finish()
+        #expect(Date().timeIntervalSince(sent) < 1.0)
+        #expect(r.status == 0)
+        let events = try objects(r.stdout)
+        let started = Set(events.filter { $0["phase"] as? String == "start" }.compactMap { $0["id"] as? String })
+        let ended = Set(events.filter { $0["phase"] as? String == "end" }.compactMap { $0["id"] as? String })
+        #expect(!started.isEmpty && started == ended)
+    }
+
+    @Test func helpShowsEveryDefault() throws {
+        let r = try HarkProcess.run(["listen", "--help"])
+        for expected in ["(default: 1.0)", "(default: 3)", "(default: events)", "(default: 0.5)", "(default: 0.3)",
+                         "(default: 2/3)", "(default: 2.0)", "(default: -60)", "(default: 5.0)", "(default: 2)"] {
+            #expect(r.stdout.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "  ", with: " ").contains(expected),
+                    "help lacks \(expected)")
+        }
+    }
+
+    @Test func badSettingsAreRejectedClearly() throws {
+        let path = try noiseWAV(seconds: 1)
+        let r1 = try HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--hop", "0.1"])
+        #expect(r1.status != 0 && r1.stderr.contains("hop"))
+        let r2 = try HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--allow", "unicorn"])
+        #expect(r2.status != 0 && r2.stderr.contains("unicorn"))
+        let r3 = try HarkProcess.run(["listen", "--model", model, "--source", "-"])
+        #expect(r3.status != 0 && r3.stderr.contains("--format"))
+    }
+}

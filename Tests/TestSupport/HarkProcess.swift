@@ -1,0 +1,89 @@
+import Foundation
+
+/// Runs the built `hark` binary as a real process.
+public struct HarkProcess {
+    /// `hark` beside the test bundle (same build folder), else the debug build.
+    public static var executable: URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hark")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return TestPaths.root.appendingPathComponent(".build/debug/hark")
+    }
+
+    public struct Result {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+    }
+
+    /// Runs to completion with optional stdin bytes.
+    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
+        let p = start(arguments, environment: environment)
+        let input = Pipe()
+        p.process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        try p.process.run()
+        if let stdin {
+            try input.fileHandleForWriting.write(contentsOf: stdin)
+            try input.fileHandleForWriting.close()
+        }
+        return p.finish()
+    }
+
+    /// A started process whose output is collected until it exits.
+    public final class Running: @unchecked Sendable {
+        public let process = Process()
+        let out = Pipe(), err = Pipe()
+        private let lock = NSLock()
+        private var stdoutData = Data(), stderrData = Data()
+
+        init() {
+            process.standardOutput = out
+            process.standardError = err
+            out.fileHandleForReading.readabilityHandler = { [weak self] h in self?.append(h.availableData, error: false) }
+            err.fileHandleForReading.readabilityHandler = { [weak self] h in self?.append(h.availableData, error: true) }
+        }
+
+        private func append(_ d: Data, error: Bool) {
+            lock.lock()
+            if error { stderrData.append(d) } else { stdoutData.append(d) }
+            lock.unlock()
+        }
+
+        /// Output so far.
+        public var stdoutText: String {
+            lock.lock()
+            defer { lock.unlock() }
+            return String(decoding: stdoutData, as: UTF8.self)
+        }
+
+        public func finish() -> Result {
+            process.waitUntilExit()
+            out.fileHandleForReading.readabilityHandler = nil
+            err.fileHandleForReading.readabilityHandler = nil
+            append(out.fileHandleForReading.readDataToEndOfFile(), error: false)
+            append(err.fileHandleForReading.readDataToEndOfFile(), error: true)
+            lock.lock()
+            defer { lock.unlock() }
+            return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+                          stderr: String(decoding: stderrData, as: UTF8.self))
+        }
+
+        /// Waits until stdout contains `text` or the timeout passes.
+        public func waitForOutput(containing text: String, timeout: TimeInterval) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if stdoutText.contains(text) { return true }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return false
+        }
+    }
+
+    public static func start(_ arguments: [String], environment: [String: String] = [:]) -> Running {
+        let r = Running()
+        r.process.executableURL = executable
+        r.process.arguments = arguments
+        r.process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        return r
+    }
+}
