@@ -21,7 +21,7 @@ struct ListenCommand: ParsableCommand {
             SIGINT/SIGTERM end open events and exit 0.
             """)
 
-    @Option(help: "Source: alsa[:PCM] (e.g. alsa:default, alsa:plughw:CARD=X,DEV=0), pulse[:SOURCE], file:PATH, or - for raw PCM on stdin. (default: pulse when a PulseAudio server answers, else alsa:default)")
+    @Option(help: "Source: alsa[:PCM] (e.g. alsa:default, alsa:plughw:CARD=X,DEV=0), pulse[:SOURCE], file:PATH, or - for raw PCM on stdin. (default: pulse when a PulseAudio server runs, else alsa:default when there is a capture device, else the demo)")
     var source: String?
 
     @Flag(help: "Play the bundled demo recording as a live stream (no microphone needed).")
@@ -100,9 +100,10 @@ struct ListenCommand: ParsableCommand {
         var settings = try overrides.settings()
         settings.simulatedModelDelaySeconds = simulatedModelDelay
         let spec = try sourceSpec(configured: overrides.source)
+        let playsDemo = demo || (source == nil && overrides.source == nil && SourceFactory.defaultSpec() == nil)
         // Files and stdin can wait for the model; devices cannot (they drop and count instead).
         switch spec {
-        case .file, .standardInput: settings.backPressure = !(realtime || demo)
+        case .file, .standardInput: settings.backPressure = !(realtime || playsDemo)
         case .alsa, .pulse: settings.backPressure = false
         }
 
@@ -110,7 +111,7 @@ struct ListenCommand: ParsableCommand {
         BLASThreads.set(overrides.threads ?? 1)
         let resnet = try ResNet.load(cardPath: modelPath)
         let sink = JSONLinesSink(statusOutput: overrides.emitsStatusOnStdout ? .standardOutput : .standardError)
-        let factory = try SourceFactory(spec: spec, realtime: realtime || demo, loops: loops, format: format,
+        let factory = try SourceFactory(spec: spec, realtime: realtime || playsDemo, loops: loops, format: format,
                                         rate: rate, channels: channels)
         let pipeline = try LivePipeline(model: resnet, settings: settings, sink: sink, makeSource: factory.make)
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
@@ -141,7 +142,12 @@ struct ListenCommand: ParsableCommand {
             return .file(path: path)
         }
         if let text = source ?? configured { return try SourceSpec(parsing: text) }
-        return SourceFactory.defaultSpec()
+        if let spec = SourceFactory.defaultSpec() { return spec }
+        guard let path = DemoAudio.locate() else {
+            throw CommandFailure(description: "no microphone found (no PulseAudio server, no ALSA capture device) and no demo recording; pass --source")
+        }
+        FileHandle.standardError.write(Data("hark listen: no microphone found; playing the bundled demo recording (\(path)) as a live stream\n".utf8))
+        return .file(path: path)
     }
 
     private func flagOverrides() throws -> ListenOverrides {

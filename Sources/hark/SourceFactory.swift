@@ -43,12 +43,15 @@ struct SourceFactory: Sendable {
         }
     }
 
-    /// PulseAudio when a server is reachable (PULSE_SERVER or the user's runtime socket), else ALSA's default PCM.
-    static func defaultSpec() -> SourceSpec {
+    /// PulseAudio when a server is reachable (PULSE_SERVER or the user's runtime socket), else ALSA
+    /// when the machine has a capture device, else nil: no microphone at all.
+    static func defaultSpec() -> SourceSpec? {
         let env = ProcessInfo.processInfo.environment
         if env["PULSE_SERVER"] != nil { return .pulse(source: nil) }
         let runtime = env["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())"
         if FileManager.default.fileExists(atPath: "\(runtime)/pulse/native") { return .pulse(source: nil) }
-        return .alsa(pcm: "default")
+        let devices = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/snd")) ?? []
+        if devices.contains(where: { $0.hasPrefix("pcmC") && $0.hasSuffix("c") }) { return .alsa(pcm: "default") }
+        return nil
     }
 }
