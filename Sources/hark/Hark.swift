@@ -5,5 +5,5 @@ struct Hark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hark",
         abstract: "Streaming real-time audio classifier: hear a room, a garden or a machine and report sound events.",
-        subcommands: [ListenCommand.self, ClassifyCommand.self, EvalCommand.self, BenchCommand.self])
+        subcommands: [ListenCommand.self, DevicesCommand.self, ClassifyCommand.self, EvalCommand.self, BenchCommand.self])
 }
