@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "HarkStreamTests", dependencies: ["HarkStream", "TestSupport"]),
         .testTarget(name: "HarkConfigTests", dependencies: ["HarkConfig", "TestSupport"]),
         // Runs the built `hark` binary; depending on it makes `swift test` build it first.
-        .testTarget(name: "HarkCLITests", dependencies: ["hark", "TestSupport"]),
+        .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkAnalysis", "HarkEngine", "TestSupport"]),
         // Paths to fixtures, the dataset and the built binary; helpers that run real processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
     ],

@@ -91,9 +91,12 @@ final class CaptureLoop: Sendable {
             return .failed(error.description)
         }
         var reportedOverruns = source.overruns
+        var pacer = RealTimePacer(rate: format.sampleRate)
         while !shouldStop() {
             do {
-                var mono = Mixdown.mono(try source.read(), channels: format.channels)
+                let block = try source.read()
+                if settings.paceToRealTime { pacer.wait(afterFrames: block.count / format.channels) }
+                var mono = Mixdown.mono(block, channels: format.channels)
                 SampleSanitizer.replaceNonFinite(&mono)
                 publish(resampler.process(mono))
             } catch .endOfStream {
@@ -131,5 +134,24 @@ final class CaptureLoop: Sendable {
     private func sleep(seconds: Double) {
         let until = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
         while !shouldStop() && DispatchTime.now().uptimeNanoseconds < until { usleep(20_000) }
+    }
+}
+
+/// Holds a source back to the wall clock: the target is absolute (stream start + frames / rate),
+/// so the pace never drifts.
+struct RealTimePacer {
+    let rate: Int
+    private var start: UInt64?
+    private var frames = 0
+
+    init(rate: Int) { self.rate = rate }
+
+    mutating func wait(afterFrames count: Int) {
+        let origin = start ?? DispatchTime.now().uptimeNanoseconds
+        start = origin
+        frames += count
+        let due = origin + UInt64(Double(frames) / Double(rate) * 1e9)
+        let now = DispatchTime.now().uptimeNanoseconds
+        if due > now { usleep(UInt32(min((due - now) / 1000, 10_000_000))) }
     }
 }

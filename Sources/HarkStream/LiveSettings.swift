@@ -17,6 +17,9 @@ public struct LiveSettings: Sendable {
     /// Read a file as fast as the pipeline takes it: capture waits for the model instead of
     /// dropping windows. Only for sources that can wait (files), never for devices.
     public var backPressure = false
+    /// Deliver audio no faster than real time (files and test PCMs that would otherwise race; a
+    /// real device paces itself and is unaffected).
+    public var paceToRealTime = false
     /// Reconnection back-off after a lost source: first delay, doubling up to the maximum.
     public var retryInitialSeconds = 0.5
     public var retryMaximumSeconds = 8.0

@@ -27,7 +27,7 @@ struct ListenCommand: ParsableCommand {
     @Flag(help: "Play the bundled demo recording as a live stream (no microphone needed).")
     var demo = false
 
-    @Flag(help: "Files: play at real-time pace (like a microphone) instead of as fast as the model goes. Stdin: treat it as a live stream that cannot wait (drop windows when the model is behind).")
+    @Flag(help: "Deliver audio at real-time pace: files play like a microphone instead of as fast as the model goes; stdin counts as a live stream that cannot wait (windows are dropped when the model is behind).")
     var realtime = false
 
     @Flag(name: .customLong("loop"), help: "With file: sources, start again at the end.")
@@ -106,12 +106,13 @@ struct ListenCommand: ParsableCommand {
         case .file, .standardInput: settings.backPressure = !(realtime || playsDemo)
         case .alsa, .pulse: settings.backPressure = false
         }
+        settings.paceToRealTime = realtime || playsDemo
 
         let modelPath = try ModelLocator.locate(explicit: model ?? overrides.model)
         BLASThreads.set(overrides.threads ?? 1)
         let resnet = try ResNet.load(cardPath: modelPath)
         let sink = JSONLinesSink(statusOutput: overrides.emitsStatusOnStdout ? .standardOutput : .standardError)
-        let factory = try SourceFactory(spec: spec, realtime: realtime || playsDemo, loops: loops, format: format,
+        let factory = try SourceFactory(spec: spec, loops: loops, format: format,
                                         rate: rate, channels: channels)
         let pipeline = try LivePipeline(model: resnet, settings: settings, sink: sink, makeSource: factory.make)
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in

@@ -4,13 +4,12 @@ import HarkCapture
 /// Builds the capture source a `--source` names, with the capture options that apply to it.
 struct SourceFactory: Sendable {
     let spec: SourceSpec
-    let realtime: Bool
     let loops: Bool
     let format: String?
     let rate: Int?
     let channels: Int?
 
-    init(spec: SourceSpec, realtime: Bool, loops: Bool, format: String?, rate: Int?, channels: Int?) throws {
+    init(spec: SourceSpec, loops: Bool, format: String?, rate: Int?, channels: Int?) throws {
         if case .standardInput = spec {
             guard let format, RawInputSource.SampleFormat(rawValue: format) != nil else {
                 throw CommandFailure(description: "--source - needs --format s16le or --format f32le")
@@ -21,7 +20,6 @@ struct SourceFactory: Sendable {
             throw CommandFailure(description: "unknown --format '\(format)'; use s16le, s32le or f32le")
         }
         self.spec = spec
-        self.realtime = realtime
         self.loops = loops
         self.format = format
         self.rate = rate
@@ -36,7 +34,7 @@ struct SourceFactory: Sendable {
         case .pulse(let source):
             return PulseSource(source: source, sampleRate: rate, channels: channels)
         case .file(let path):
-            return FileSource(path: path, realTime: realtime, loops: loops)
+            return FileSource(path: path, loops: loops)
         case .standardInput:
             return try RawInputSource(sampleFormat: format.flatMap(RawInputSource.SampleFormat.init(rawValue:)) ?? .s16le,
                                       sampleRate: rate ?? 0, channels: channels ?? 1)

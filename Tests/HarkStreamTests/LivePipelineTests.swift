@@ -49,7 +49,7 @@ final class CollectingSink: LiveSink {
         settings.emitWindows = true
         settings.backPressure = true
         let sink = CollectingSink()
-        let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path, realTime: false) }
+        let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path) }
         pipeline.start()
         #expect(pipeline.wait() == .endOfStream)
         let ends = sink.windows.map(\.end)
@@ -71,7 +71,7 @@ final class CollectingSink: LiveSink {
         settings.detector.confirmWindows = 1
         settings.detector.confirmOf = 1
         let sink = CollectingSink()
-        let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path, realTime: false) }
+        let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path) }
         pipeline.start()
         #expect(pipeline.wait() == .endOfStream)
         #expect(sink.events.isEmpty)
@@ -87,8 +87,9 @@ final class CollectingSink: LiveSink {
         settings.hopSeconds = 0.25
         settings.maxPendingWindows = 1
         settings.simulatedModelDelaySeconds = 1.0
+        settings.paceToRealTime = true
         let sink = CollectingSink()
-        let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path, realTime: true) }
+        let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path) }
         let started = Date()
         pipeline.start()
         #expect(pipeline.wait() == .endOfStream)
@@ -111,8 +112,9 @@ final class CollectingSink: LiveSink {
         settings.detector.thresholds = .init(on: 0.0001, off: 0.0001)  // every class fires: events are open
         settings.detector.confirmWindows = 1
         settings.detector.confirmOf = 1
+        settings.paceToRealTime = true
         let sink = CollectingSink()
-        let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path, realTime: true) }
+        let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path) }
         pipeline.start()
         Thread.sleep(forTimeInterval: 6.5)
         let asked = Date()
@@ -133,7 +135,7 @@ final class CollectingSink: LiveSink {
         settings.emitWindows = true
         settings.backPressure = true
         let sink = CollectingSink(failAfter: 3)
-        let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path, realTime: false) }
+        let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path) }
         pipeline.start()
         guard case .failed(let why) = pipeline.wait() else {
             Issue.record("expected a failure")
@@ -146,7 +148,7 @@ final class CollectingSink: LiveSink {
         let model = try modelOrFail()
         let sink = CollectingSink()
         let pipeline = try LivePipeline(model: model, settings: LiveSettings(), sink: sink) {
-            FileSource(path: "/nonexistent/x.wav", realTime: false)
+            FileSource(path: "/nonexistent/x.wav")
         }
         pipeline.start()
         guard case .failed(let why) = pipeline.wait() else {

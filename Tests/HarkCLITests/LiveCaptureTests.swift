@@ -1,0 +1,158 @@
+import Foundation
+import HarkAnalysis
+import HarkEngine
+import Testing
+import TestSupport
+
+/// `hark listen` over real capture: a private PulseAudio daemon with a null sink, fold-5 ESC-50
+/// clips played into it with paplay, captured from its monitor (directly, and through ALSA's
+/// `pulse` plugin), and an ALSA `type file` PCM. The right labels must arrive within
+/// window + hop seconds.
+@Suite(.serialized) struct LiveCaptureTests {
+    static let window = 5.0, hop = 1.0
+    let model = TestPaths.shippedModelCard
+
+    struct Clip {
+        var path: String
+        var label: String
+        var seconds: Double
+    }
+
+    /// Fold-5 clips the shipped model gets right, confidently, from whole files: the live path
+    /// must then find them too. Distinct classes, in CSV order.
+    static let clips: [Clip] = {
+        guard let resnet = try? ResNet.load(cardPath: TestPaths.shippedModelCard),
+              let classifier = try? Classifier(model: resnet),
+              let all = try? ESC50.clips(root: TestPaths.esc50.path, folds: [5]) else { return [] }
+        var chosen: [Clip] = []
+        // The first 40 clips are plenty for a trained model; the bound keeps a bad model from costing minutes.
+        for clip in all.prefix(40) where !chosen.contains(where: { $0.label == clip.category }) {
+            guard let audio = try? PreparedAudio.load(path: clip.path, sampleRate: classifier.parameters.sampleRate),
+                  let p = try? classifier.classify(file: audio, hopSeconds: 1).first?.top.first,
+                  p.index == clip.target, p.score >= 0.8 else { continue }
+            chosen.append(Clip(path: clip.path, label: clip.category, seconds: audio.durationSeconds))
+            if chosen.count == 2 { break }
+        }
+        return chosen
+    }()
+
+    func events(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    func waitFor(_ run: HarkProcess.Running, timeout: Double, _ match: ([String: Any]) -> Bool) -> [String: Any]? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let hit = events(run.stdoutText).first(where: match) { return hit }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return nil
+    }
+
+    static let iso = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    func isStart(of label: String) -> ([String: Any]) -> Bool {
+        { $0["phase"] as? String == "start" && $0["label"] as? String == label }
+    }
+
+    /// Plays each clip into the sink and checks its event start arrives within window + hop.
+    func playAndExpect(_ pulse: PulseAudioDaemon, _ hark: HarkProcess.Running) throws {
+        for clip in Self.clips {
+            let played = Date()
+            let player = try pulse.play(path: clip.path)
+            let event = waitFor(hark, timeout: 20, isStart(of: clip.label))
+            let seen = try #require(event, "no \(clip.label) event; output: \(hark.stdoutText.suffix(2000))")
+            let at = try #require((seen["wall_time"] as? String).flatMap { try? Self.iso.parse($0) })
+            let delay = at.timeIntervalSince(played)
+            #expect(delay <= Self.window + Self.hop, "\(clip.label) reported \(delay) s after it began")
+            player.waitUntilExit()
+            Thread.sleep(forTimeInterval: 3)  // let the event end before the next clip
+        }
+    }
+
+    func listen(_ source: String, environment: [String: String], extra: [String] = []) throws -> HarkProcess.Running {
+        let hark = HarkProcess.start(["listen", "--model", model, "--source", source, "--emit", "events,status"] + extra,
+                                     environment: environment)
+        try hark.process.run()
+        return hark
+    }
+
+    /// Waits for capture to run, plus the ~2 s an idle monitor takes to deliver its first block.
+    func waitUntilFlowing(_ hark: HarkProcess.Running) throws {
+        #expect(waitFor(hark, timeout: 20) { $0["status"] as? String == "capture_started" } != nil, "\(hark.stdoutText)")
+        Thread.sleep(forTimeInterval: 2.5)
+    }
+
+    func stop(_ hark: HarkProcess.Running) -> HarkProcess.Result {
+        hark.process.terminate()
+        return hark.finish()
+    }
+
+    @Test func pulseAudioMonitor() throws {
+        #expect(Self.clips.count == 2, "the shipped model should get two fold-5 clips right with ≥ 0.8")
+        let pulse = try PulseAudioDaemon()
+        defer { pulse.stop() }
+        let hark = try listen("pulse:\(pulse.monitorName)", environment: pulse.clientEnvironment)
+        try waitUntilFlowing(hark)
+        try playAndExpect(pulse, hark)
+        let result = stop(hark)
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = events(result.stdout).last { $0["status"] as? String == "stopped" }?["summary"] as? [String: Any]
+        #expect(summary?["windows_overwritten"] as? Int == 0)
+    }
+
+    @Test func alsaPulsePlugin() throws {
+        let pulse = try PulseAudioDaemon()
+        defer { pulse.stop() }
+        let alsa = try ALSAConfig(directory: try TestPaths.temporaryDirectory(), pulseServer: pulse.server,
+                                  pulseSource: pulse.monitorName)
+        let hark = try listen("alsa:pulsecap", environment: alsa.environment)
+        try waitUntilFlowing(hark)
+        try playAndExpect(pulse, hark)
+        #expect(stop(hark).status == 0)
+    }
+
+    @Test func alsaFilePCM() throws {
+        // Two clips with 3 s of silence between, as raw 16-bit PCM at 44.1 kHz.
+        let rate = 44100
+        var samples: [Float] = []
+        var starts: [Double] = []
+        for clip in Self.clips {
+            starts.append(Double(samples.count) / Double(rate))
+            samples += try PreparedAudio.load(path: clip.path, sampleRate: rate).samples
+            samples += [Float](repeating: 0, count: 3 * rate)
+        }
+        let dir = try TestPaths.temporaryDirectory()
+        let raw = dir.appendingPathComponent("clips.raw")
+        try WAVWriter.data(samples, channels: 1, rate: rate).dropFirst(44).write(to: raw)
+        let alsa = try ALSAConfig(directory: dir, captureFile: raw)
+        // The file plugin returns data as fast as it is read: --realtime paces it like a device.
+        let hark = try listen("alsa:filecap", environment: alsa.environment,
+                              extra: ["--rate", "\(rate)", "--channels", "1", "--format", "s16le", "--realtime"])
+        for (clip, start) in zip(Self.clips, starts) {
+            let seen = try #require(waitFor(hark, timeout: 30, isStart(of: clip.label)), "no \(clip.label): \(hark.stdoutText)")
+            let at = try #require(seen["stream_time"] as? Double)
+            #expect(at - start <= Self.window + Self.hop, "\(clip.label) reported at stream \(at) s, began at \(start) s")
+        }
+        #expect(stop(hark).status == 0)
+    }
+
+    @Test func aKilledPulseAudioServerIsSurvived() throws {
+        let pulse = try PulseAudioDaemon()
+        defer { pulse.stop() }
+        let hark = try listen("pulse:\(pulse.monitorName)", environment: pulse.clientEnvironment)
+        try waitUntilFlowing(hark)
+        pulse.kill()
+        #expect(waitFor(hark, timeout: 10) { $0["status"] as? String == "capture_lost" } != nil, "no capture_lost")
+        Thread.sleep(forTimeInterval: 1.5)
+        try pulse.start()
+        #expect(waitFor(hark, timeout: 20) { $0["status"] as? String == "capture_recovered" } != nil, "no capture_recovered")
+        #expect(hark.process.isRunning)
+        Thread.sleep(forTimeInterval: 2.5)
+        try playAndExpect(pulse, hark)
+        let result = stop(hark)
+        #expect(result.status == 0)
+        let summary = events(result.stdout).last { $0["status"] as? String == "stopped" }?["summary"] as? [String: Any]
+        #expect((summary?["capture_losses"] as? Int ?? 0) >= 1)
+    }
+}
