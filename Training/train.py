@@ -153,6 +153,11 @@ def main() -> None:
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
 
     final = ema if ema is not None else model
+    if ema is not None and len(x_val):
+        # How much the weight average helps, on the validation folds only.
+        _, live_acc, _ = evaluate(model, x_val, y_val)
+        rows[-1]["val_acc_live_weights"] = live_acc
+        print(f"validation: EMA weights {rows[-1]['val_acc']:.4f}, live weights {live_acc:.4f}", flush=True)
     wall = time.time() - started
     metrics = {"name": cfg.name, "wall_seconds": wall, "machine": machine_description(),
                "train_folds": cfg.data.train_folds, "val_folds": cfg.data.val_folds,
