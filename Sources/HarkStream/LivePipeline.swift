@@ -36,6 +36,7 @@ public final class LivePipeline: Sendable {
     private let outputQueue = DispatchQueue(label: "hark.output")
     private let inFlight = DispatchGroup()
     private let outputSlots: DispatchSemaphore
+    private let modelSlots: DispatchSemaphore
     private let wakeScheduler = DispatchSemaphore(value: 0)
     private let consumerProgress = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -45,7 +46,6 @@ public final class LivePipeline: Sendable {
         var inputEnded = false
         var finishing = false
         var outcome: Outcome?
-        var pending = 0
         var lastCaptureNanos: UInt64 = 0
         var scheduledThrough = 0
         var lastDropReport: UInt64 = 0
@@ -73,6 +73,7 @@ public final class LivePipeline: Sendable {
         let ringSeconds = max(settings.ringSeconds, p.windowSeconds + 2 * settings.hopSeconds)
         ring = RingBuffer(capacity: Int(ringSeconds * Double(p.sampleRate)))
         outputSlots = DispatchSemaphore(value: max(1, settings.maxOutputBacklog))
+        modelSlots = DispatchSemaphore(value: max(1, settings.maxPendingWindows))
         classifier = QueueConfined(try Classifier(model: model))
         var prefix = ""
         for _ in 0..<8 { prefix.append("0123456789abcdef".randomElement() ?? "0") }
@@ -170,23 +171,28 @@ public final class LivePipeline: Sendable {
             counters.update { $0.windowsOverwritten += 1 }
             return
         }
-        let accepted = shared.withLock { s -> Bool in
-            if s.pending >= settings.maxPendingWindows && !settings.backPressure { return false }
-            s.pending += 1
-            return true
-        }
-        guard accepted else {
+        guard acquireModelSlot() else {
             reportDrop()
             return
         }
         inFlight.enter()
         modelQueue.async { [self] in
             defer {
-                shared.withLock { $0.pending -= 1 }
+                modelSlots.signal()
                 inFlight.leave()
             }
             classify(window: window, start: start, end: end, capturedAt: capturedAt)
         }
+    }
+
+    /// A place in the model stage. Live sources never wait for one (the window is dropped);
+    /// under back-pressure the scheduler waits, which in turn holds the capture thread back.
+    private func acquireModelSlot() -> Bool {
+        guard settings.backPressure else { return modelSlots.wait(timeout: .now()) == .success }
+        while modelSlots.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            if shared.withLock({ $0.stopping }) { return false }
+        }
+        return true
     }
 
     /// Counts a dropped window and reports drops at most once a second, with the count since the last report.
@@ -240,7 +246,8 @@ public final class LivePipeline: Sendable {
     // MARK: output queue
 
     private func deliverWindow(start: Int, end: Int, rms: Double, gated: Bool, prediction: WindowPrediction?, capturedAt: UInt64) {
-        let startSeconds = Double(start) / Double(sampleRate), endSeconds = Double(end) / Double(sampleRate)
+        // A stream shorter than one window starts before 0 (zero-padded): report it from 0.
+        let startSeconds = Double(max(start, 0)) / Double(sampleRate), endSeconds = Double(end) / Double(sampleRate)
         // Confined: only the output queue touches the detector.
         let events = detector.value.update(windowStart: startSeconds, windowEnd: endSeconds,
                                            probabilities: prediction?.probabilities)
