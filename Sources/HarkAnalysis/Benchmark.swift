@@ -13,12 +13,17 @@ public struct StageTiming: Sendable, Codable {
     public var p50Milliseconds: Double
     public var p99Milliseconds: Double
     public var meanMilliseconds: Double
+    /// Median CPU time of the timing thread, for single-threaded stages: unlike wall time it does not
+    /// grow while other processes hold the core, so it compares runs on a loaded machine.
+    public var cpuP50Milliseconds: Double?
 
     enum CodingKeys: String, CodingKey {
         case stage, threads, runs, p50Milliseconds = "p50_ms", p99Milliseconds = "p99_ms", meanMilliseconds = "mean_ms"
+        case cpuP50Milliseconds = "cpu_p50_ms"
     }
 
-    init(stage: String, threads: Int, samples: [Double]) {
+    init(stage: String, threads: Int, samples: [Double], cpuSamples: [Double]? = nil) {
+        if let cpu = cpuSamples?.sorted(), !cpu.isEmpty { cpuP50Milliseconds = cpu[cpu.count / 2] * 1e3 }
         let sorted = samples.sorted()
         self.stage = stage
         self.threads = threads
@@ -32,8 +37,12 @@ public struct StageTiming: Sendable, Codable {
 public struct BenchmarkReport: Sendable, Codable {
     public var model: String
     public var input: String
+    /// Model input: 1 × n_mels × frames.
+    public var modelInput: String
     public var macs: Int
     public var blasCore: String
+    /// How each convolution runs (layer name → algorithm), in execution order.
+    public var convolutions: [[String]]
     public var stages: [StageTiming]
     /// Achieved GFLOP/s of the model stage (2 FLOPs per MAC) per thread count.
     public var modelGFLOPS: [String: Double]
@@ -41,9 +50,13 @@ public struct BenchmarkReport: Sendable, Codable {
     public var sgemmPeakGFLOPS: [String: Double]
 
     enum CodingKeys: String, CodingKey {
-        case model, input, macs, blasCore = "blas_core", stages
+        case model, input, modelInput = "model_input", macs, blasCore = "blas_core", convolutions, stages
         case modelGFLOPS = "model_gflops", sgemmPeakGFLOPS = "sgemm_peak_gflops"
+        case convolutionProbe = "convolution_probe"
     }
+
+    /// Per-layer candidate timings (`hark bench --probe`), when requested.
+    public var convolutionProbe: [ConvolutionTiming]?
 }
 
 public enum Benchmark {
@@ -53,6 +66,18 @@ public enum Benchmark {
             try body()
             return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         }
+    }
+
+    /// Wall and calling-thread CPU seconds of each run.
+    static func timeWithCPU(_ runs: Int, _ body: () throws -> Void) rethrows -> (wall: [Double], cpu: [Double]) {
+        var wall: [Double] = [], cpu: [Double] = []
+        for _ in 0..<runs {
+            let c0 = threadCPUTime(), t0 = DispatchTime.now().uptimeNanoseconds
+            try body()
+            wall.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            cpu.append(threadCPUTime() - c0)
+        }
+        return (wall, cpu)
     }
 
     /// Times decode, resample, log-mel and model on `file` (its first window), `runs` times each;
@@ -74,31 +99,69 @@ public enum Benchmark {
         let logMel = try LogMelSpectrogram(parameters: p)
         var mel: [Float] = []
         try logMel.compute(window, into: &mel)
-        stages.append(StageTiming(stage: "log-mel \(p.nMels)×\(p.frames)", threads: 1,
-                                  samples: try time(runs) { try logMel.compute(window, into: &mel) }))
+        let melTimes = try timeWithCPU(runs) { try logMel.compute(window, into: &mel) }
+        stages.append(StageTiming(stage: "log-mel \(p.nMels)×\(p.frames)", threads: 1, samples: melTimes.wall,
+                                  cpuSamples: melTimes.cpu))
         var gflops: [String: Double] = [:]
         var peaks: [String: Double] = [:]
         let session = model.makeSession()
         let macs = model.macs()
+        let initialThreads = BLASThreads.current
+        defer { BLASThreads.set(initialThreads) }
         for threads in Array(Set([1, maxThreads])).sorted() {
             BLASThreads.set(threads)
-            for _ in 0..<3 { _ = try session.run(logMel: mel) }  // warm caches and BLAS buffers
-            let t = StageTiming(stage: "model", threads: threads, samples: try time(runs) { _ = try session.run(logMel: mel) })
+            for _ in 0..<5 { _ = try session.run(logMel: mel) }  // warm caches and BLAS buffers
+            let times = try timeWithCPU(runs) { _ = try session.run(logMel: mel) }
+            // With more threads the work leaves the calling thread: its CPU time means nothing.
+            let t = StageTiming(stage: "model", threads: threads, samples: times.wall, cpuSamples: threads == 1 ? times.cpu : nil)
             stages.append(t)
             gflops["\(threads)"] = 2 * Double(macs) / (t.p50Milliseconds / 1e3) / 1e9
             peaks["\(threads)"] = sgemmPeak()
         }
-        return BenchmarkReport(model: model.card.name, input: file, macs: macs, blasCore: BLASThreads.coreName,
+        return BenchmarkReport(model: model.card.name, input: file, modelInput: session.inputShape.description, macs: macs,
+                               blasCore: BLASThreads.coreName,
+                               convolutions: session.convolutionPlan.map { [$0.layer, $0.algorithm] },
                                stages: stages, modelGFLOPS: gflops, sgemmPeakGFLOPS: peaks)
     }
 
-    /// Best-of-5 GFLOP/s of a 1024³ sgemm with the current BLAS thread count.
+    /// The model alone under several convolution policies, interleaved run by run in one process
+    /// (an A/B that a loaded machine slows alike). Returns p50/p99 per policy.
+    public static func comparePolicies(_ models: [(String, ResNet)], runs: Int, threads: Int) throws -> [StageTiming] {
+        let initialThreads = BLASThreads.current
+        defer { BLASThreads.set(initialThreads) }
+        BLASThreads.set(threads)
+        let sessions = models.map { $0.1.makeSession() }
+        let input = [Float](repeating: -40, count: sessions.first?.inputShape.count ?? 0)
+        var samples = [[Double]](repeating: [], count: models.count), cpu = samples
+        for r in 0..<(runs + 3) {
+            for (i, session) in sessions.enumerated() {
+                let c0 = threadCPUTime(), t0 = DispatchTime.now().uptimeNanoseconds
+                _ = try session.run(logMel: input)
+                if r >= 3 {
+                    samples[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                    cpu[i].append(threadCPUTime() - c0)
+                }
+            }
+        }
+        return models.indices.map {
+            StageTiming(stage: "model, \(models[$0].0)", threads: threads, samples: samples[$0],
+                        cpuSamples: threads == 1 ? cpu[$0] : nil)
+        }
+    }
+
+    /// Best-of-7 GFLOP/s of a 1024³ sgemm with the current BLAS thread count; at one thread timed in
+    /// the calling thread's CPU time, which a loaded machine does not inflate.
     static func sgemmPeak(size n: Int = 1024) -> Double {
         let a = [Float](repeating: 1, count: n * n), b = [Float](repeating: 0.5, count: n * n)
         var c = [Float](repeating: 0, count: n * n)
-        let best = time(5) {
+        let oneThread = BLASThreads.current == 1
+        var best = Double.infinity
+        for _ in 0..<7 {
+            let c0 = threadCPUTime(), t0 = DispatchTime.now().uptimeNanoseconds
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
-        }.min() ?? 1
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            best = min(best, oneThread ? threadCPUTime() - c0 : wall)
+        }
         return 2 * pow(Double(n), 3) / best / 1e9
     }
 }

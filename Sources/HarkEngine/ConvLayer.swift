@@ -1,7 +1,6 @@
-import COpenBLAS
-
 /// A 2-D convolution (no groups, square kernel, zero padding) with its batch norm folded in at
-/// load: weight' = weight·γ/√(σ²+ε), bias = β − μ·γ/√(σ²+ε). Immutable, shared by all sessions.
+/// load: weight' = weight·γ/√(σ²+ε), bias = β − μ·γ/√(σ²+ε), then packed for the algorithm it
+/// runs with. Immutable, shared by all sessions. Activations are NHWC.
 struct ConvLayer: Sendable {
     let name: String
     let inChannels: Int
@@ -9,14 +8,13 @@ struct ConvLayer: Sendable {
     let kernel: Int
     let stride: Int
     let padding: Int
-    /// [out][in·k·k], row-major: the left operand of the GEMM.
-    let weights: [Float]
     let bias: [Float]
-    /// Pre-transformed weights for 3×3 stride-1 convolutions (Winograd F(2×2, 3×3)).
-    let winograd: WinogradWeights?
+    let algorithm: ConvAlgorithm
+    private let im2col: Im2colConv?
+    private let winograd: WinogradConv?
 
-    init(name: String, weight: Tensor, batchNorm bn: BatchNormTensors, stride: Int, padding: Int, eps: Double)
-        throws(EngineError)
+    init(name: String, weight: Tensor, batchNorm bn: BatchNormTensors, stride: Int, padding: Int, eps: Double,
+         policy: ConvolutionPolicy = .automatic, input: Shape? = nil) throws(EngineError)
     {
         guard weight.shape.count == 4, weight.shape[2] == weight.shape[3] else {
             throw .wrongShape(name: "\(name).weight", expected: [-1, -1, -1, -1], got: weight.shape)
@@ -26,12 +24,6 @@ struct ConvLayer: Sendable {
         where t.values.count != out {
             throw .wrongShape(name: "\(bn.name).\(key)", expected: [out], got: t.shape)
         }
-        self.name = name
-        inChannels = cin
-        outChannels = out
-        kernel = k
-        self.stride = stride
-        self.padding = padding
         let perOut = cin * k * k
         var w = weight.values
         var b = [Float](repeating: 0, count: out)
@@ -40,9 +32,32 @@ struct ConvLayer: Sendable {
             for i in 0..<perOut { w[o * perOut + i] = Float(Double(w[o * perOut + i]) * scale) }
             b[o] = Float(Double(bn.beta.values[o]) - Double(bn.mean.values[o]) * scale)
         }
-        weights = w
-        bias = b
-        winograd = (k == 3 && stride == 1 && padding == 1) ? WinogradWeights(weights: w, outChannels: out, inChannels: cin) : nil
+        self.init(name: name, weights: w, bias: b, inChannels: cin, outChannels: out, kernel: k,
+                  stride: stride, padding: padding, policy: policy, input: input)
+    }
+
+    /// From folded weights [out][in][k][k] and bias (also how tests build single layers).
+    /// `input`: the activation shape the layer is chosen for (nil: assume large).
+    init(name: String, weights w: [Float], bias: [Float], inChannels cin: Int, outChannels out: Int, kernel k: Int,
+         stride: Int, padding: Int, policy: ConvolutionPolicy, input: Shape? = nil) {
+        self.name = name
+        inChannels = cin
+        outChannels = out
+        kernel = k
+        self.stride = stride
+        self.padding = padding
+        self.bias = bias
+        let tiles = input.map { (($0.height + 3) / 4) * (($0.width + 3) / 4) } ?? .max
+        algorithm = policy.algorithm(kernel: k, stride: stride, padding: padding, inChannels: cin, outChannels: out,
+                                     tiles: tiles)
+        switch algorithm {
+        case .winograd(let variant):
+            winograd = WinogradConv(weights: w, outChannels: out, inChannels: cin, variant: variant)
+            im2col = nil
+        case .im2col:
+            im2col = Im2colConv(weights: w, outChannels: out, inChannels: cin, kernel: k, stride: stride, padding: padding)
+            winograd = nil
+        }
     }
 
     func outputShape(_ input: Shape) -> Shape {
@@ -51,71 +66,39 @@ struct ConvLayer: Sendable {
               width: (input.width + 2 * padding - kernel) / stride + 1)
     }
 
-    /// Floats of scratch memory `forward` needs for this input.
-    func scratchCount(_ input: Shape) -> Int {
-        if let winograd { return winograd.scratchCount(input) }
-        if kernel == 1 && stride == 1 { return 0 }
-        return inChannels * kernel * kernel * outputShape(input).plane
+    /// Floats of scratch memory one worker thread of `forward` needs for this input.
+    func scratchPerWorker(_ input: Shape) -> Int {
+        winograd?.scratchPerWorker(input) ?? im2col?.scratchPerWorker(input) ?? 0
     }
 
+    /// Whether `shortcut` (a 1×1 convolution of the same input) can read this layer's patch matrix.
+    func canShare(with shortcut: ConvLayer) -> Bool {
+        guard let im2col, im2col.centreTapOffset != nil, !im2col.isPointwise, shortcut.im2col != nil else { return false }
+        return shortcut.kernel == 1 && shortcut.padding == 0 && shortcut.stride == stride && padding < kernel
+            && shortcut.inChannels == inChannels && (kernel - 1) == 2 * padding
+    }
+
+    /// NHWC in, NHWC out. `shortcut`, when `canShare(with:)` holds, is computed from the same
+    /// patch matrix into `shortcutOutput` (with its bias, no ReLU).
     func forward(_ input: UnsafePointer<Float>, shape: Shape, output: UnsafeMutablePointer<Float>,
-                 scratch: UnsafeMutablePointer<Float>, epilogue: Epilogue) {
-        let outShape = outputShape(shape)
-        if let winograd {
-            winograd.forward(input, shape: shape, output: output, scratch: scratch)
-        } else {
-            let columns: UnsafePointer<Float>
-            if kernel == 1 && stride == 1 {
-                columns = input
-            } else {
-                im2col(input, shape: shape, out: outShape, columns: scratch)
-                columns = UnsafePointer(scratch)
-            }
-            let k = Int32(inChannels * kernel * kernel)
-            let n = Int32(outShape.plane)
-            weights.withUnsafeBufferPointer { w in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), n, k,
-                            1, w.baseAddress, k, columns, n, 0, output, n)
-            }
-        }
+                 scratch: UnsafeMutablePointer<Float>, epilogue: Epilogue, workers: Int,
+                 shortcut: ConvLayer? = nil, shortcutOutput: UnsafeMutablePointer<Float>? = nil) {
         bias.withUnsafeBufferPointer { b in
-            if let base = b.baseAddress {
-                epilogue.apply(output, bias: base, channels: outChannels, plane: outShape.plane)
-            }
-        }
-    }
-
-    /// Unfolds input patches into rows (channel, ky, kx) × columns (output pixels).
-    private func im2col(_ x: UnsafePointer<Float>, shape: Shape, out: Shape, columns: UnsafeMutablePointer<Float>) {
-        let h = shape.height, w = shape.width, oh = out.height, ow = out.width
-        var row = columns
-        for c in 0..<inChannels {
-            let plane = x + c * h * w
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    for oy in 0..<oh {
-                        let iy = oy * stride - padding + ky
-                        let dst = row + oy * ow
-                        if iy < 0 || iy >= h {
-                            dst.update(repeating: 0, count: ow)
-                            continue
-                        }
-                        let src = plane + iy * w
-                        if stride == 1 {
-                            // Contiguous run with zeros where the kernel hangs over an edge.
-                            let shift = kx - padding
-                            let lo = max(0, -shift), hi = min(ow, w - shift)
-                            if lo > 0 { dst.update(repeating: 0, count: lo) }
-                            if hi > lo { (dst + lo).update(from: src + lo + shift, count: hi - lo) }
-                            if hi < ow { (dst + max(hi, lo)).update(repeating: 0, count: ow - max(hi, lo)) }
-                        } else {
-                            for ox in 0..<ow {
-                                let ix = ox * stride - padding + kx
-                                dst[ox] = (ix >= 0 && ix < w) ? src[ix] : 0
-                            }
-                        }
+            guard let bias = b.baseAddress else { return }
+            if let winograd {
+                winograd.forward(input, shape: shape, output: output, bias: bias, epilogue: epilogue,
+                                 scratch: scratch, workers: workers)
+            } else if let im2col {
+                if let shortcut, let shortcutOutput, let sc = shortcut.im2col, canShare(with: shortcut) {
+                    shortcut.bias.withUnsafeBufferPointer { sb in
+                        guard let sbias = sb.baseAddress else { return }
+                        im2col.forward(input, shape: shape, output: output, bias: bias, epilogue: epilogue,
+                                       scratch: scratch, workers: workers,
+                                       shortcut: .init(conv: sc, bias: sbias, output: shortcutOutput))
                     }
-                    row += oh * ow
+                } else {
+                    im2col.forward(input, shape: shape, output: output, bias: bias, epilogue: epilogue,
+                                   scratch: scratch, workers: workers)
                 }
             }
         }

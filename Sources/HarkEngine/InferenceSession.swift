@@ -1,3 +1,5 @@
+import Foundation
+
 /// Runs a `ResNet` on windows of one size, reusing every activation buffer between windows.
 /// Owns mutable memory: use one session per thread or queue (it is not `Sendable`).
 public final class InferenceSession {
@@ -19,7 +21,10 @@ public final class InferenceSession {
 
     private let arena: UnsafeMutablePointer<Float>
     private let arenaCount: Int
+    /// Per-worker scratch (patch matrices, Winograd blocks), `scratchPerWorker` floats each.
     private let scratch: UnsafeMutablePointer<Float>
+    private let scratchPerWorker: Int
+    private let maxWorkers: Int
     private let input: Slot
     private let stemOut: Slot
     private let pooled: Slot?
@@ -32,12 +37,13 @@ public final class InferenceSession {
         inputShape = Shape(channels: 1, height: p.nMels, width: frames)
         var offset = 0
         func slot(_ shape: Shape) -> Slot {
-            defer { offset += shape.count }
+            // 16-float alignment keeps every activation on its own cache lines.
+            defer { offset += (shape.count + 15) / 16 * 16 }
             return Slot(offset: offset, shape: shape)
         }
         var scratchNeeded = 0
         func convSlot(_ conv: ConvLayer, _ input: Shape) -> Slot {
-            scratchNeeded = max(scratchNeeded, conv.scratchCount(input))
+            scratchNeeded = max(scratchNeeded, conv.scratchPerWorker(input))
             return slot(conv.outputShape(input))
         }
         input = slot(inputShape)
@@ -59,20 +65,39 @@ public final class InferenceSession {
         }
         self.blocks = blocks
         arenaCount = offset
-        arena = .allocate(capacity: max(offset, 1))
-        arena.initialize(repeating: 0, count: max(offset, 1))
-        scratch = .allocate(capacity: max(scratchNeeded, 1))
-        scratch.initialize(repeating: 0, count: max(scratchNeeded, 1))
+        arena = Self.allocate(max(offset, 1))
+        maxWorkers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+        scratchPerWorker = (max(scratchNeeded, 1) + 15) / 16 * 16
+        scratch = Self.allocate(scratchPerWorker * maxWorkers)
         pooledFeatures = [Float](repeating: 0, count: current.channels)
     }
 
-    deinit {
-        arena.deallocate()
-        scratch.deallocate()
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.size, alignment: 64)
+        return raw.initializeMemory(as: Float.self, repeating: 0, count: count)
     }
 
-    /// Floats held by this session's activations and scratch memory.
-    public var bufferBytes: Int { (arenaCount + 0) * MemoryLayout<Float>.size }
+    deinit {
+        UnsafeMutableRawPointer(arena).deallocate()
+        UnsafeMutableRawPointer(scratch).deallocate()
+    }
+
+    /// Bytes held by this session's activations and scratch memory.
+    public var bufferBytes: Int { (arenaCount + scratchPerWorker * maxWorkers) * MemoryLayout<Float>.size }
+
+    /// The algorithm each convolution runs with, in execution order (for reports).
+    public var convolutionPlan: [(layer: String, algorithm: String)] {
+        var plan = [(model.stem.name, model.stem.algorithm.description)]
+        for block in model.stages.joined() {
+            let shared = block.downsample.map { block.conv1.canShare(with: $0) } ?? false
+            plan.append((block.conv1.name, block.conv1.algorithm.description))
+            if let ds = block.downsample {
+                plan.append((ds.name, shared ? "sgemm on \(block.conv1.name)'s patch matrix" : ds.algorithm.description))
+            }
+            plan.append((block.conv2.name, block.conv2.algorithm.description + " + residual + ReLU fused"))
+        }
+        return plan
+    }
 
     /// One forward pass over a log-mel window ([n_mels × frames] dB, as `LogMelSpectrogram` gives),
     /// returning logits and the feature maps of the requested layers.
@@ -83,6 +108,8 @@ public final class InferenceSession {
         for name in taps where !model.exposedLayers.contains(name) {
             throw .unknownLayer(name: name, available: model.exposedLayers)
         }
+        // The engine's own loops use as many workers as BLAS has threads (process-wide setting).
+        let workers = min(maxWorkers, max(1, BLASThreads.current))
         let norm = model.card.frontend.normalization
         let inv = 1 / norm.std
         let x = arena + input.offset
@@ -92,41 +119,48 @@ public final class InferenceSession {
         var maps: [String: FeatureMap] = [:]
         func capture(_ name: String, _ slot: Slot) {
             if taps.contains(name) {
-                maps[name] = FeatureMap(layer: name, shape: slot.shape,
-                                        values: Array(UnsafeBufferPointer(start: arena + slot.offset, count: slot.shape.count)))
+                maps[name] = FeatureMap(layer: name, shape: slot.shape, values: Layout.toCHW(arena + slot.offset, shape: slot.shape))
             }
         }
 
         model.stem.forward(x, shape: inputShape, output: arena + stemOut.offset, scratch: scratch,
-                           epilogue: Epilogue(relu: true, residual: nil))
+                           epilogue: .relu, workers: workers)
         capture("conv1", stemOut)
         var current = stemOut
         if let pooled {
-            MaxPool.forward(arena + stemOut.offset, shape: stemOut.shape, output: arena + pooled.offset)
+            MaxPool.forward(arena + stemOut.offset, shape: stemOut.shape, output: arena + pooled.offset, workers: workers)
             current = pooled
         }
         for (s, stage) in model.stages.enumerated() {
             for (b, block) in stage.enumerated() {
                 let slots = blocks[s][b]
                 let inPtr = UnsafePointer(arena + current.offset)
-                block.conv1.forward(inPtr, shape: current.shape, output: arena + slots.conv1.offset, scratch: scratch,
-                                    epilogue: Epilogue(relu: true, residual: nil))
                 var identity = inPtr
                 if let ds = block.downsample, let sc = slots.shortcut {
-                    ds.forward(inPtr, shape: current.shape, output: arena + sc.offset, scratch: scratch,
-                               epilogue: Epilogue(relu: false, residual: nil))
-                    identity = UnsafePointer(arena + sc.offset)
+                    let scOut = arena + sc.offset
+                    if block.conv1.canShare(with: ds) {
+                        block.conv1.forward(inPtr, shape: current.shape, output: arena + slots.conv1.offset, scratch: scratch,
+                                            epilogue: .relu, workers: workers, shortcut: ds, shortcutOutput: scOut)
+                    } else {
+                        block.conv1.forward(inPtr, shape: current.shape, output: arena + slots.conv1.offset, scratch: scratch,
+                                            epilogue: .relu, workers: workers)
+                        ds.forward(inPtr, shape: current.shape, output: scOut, scratch: scratch, epilogue: .none, workers: workers)
+                    }
+                    identity = UnsafePointer(scOut)
+                } else {
+                    block.conv1.forward(inPtr, shape: current.shape, output: arena + slots.conv1.offset, scratch: scratch,
+                                        epilogue: .relu, workers: workers)
                 }
                 let out = arena + slots.output.offset
                 if taps.contains("\(block.name).conv2") {
                     block.conv2.forward(arena + slots.conv1.offset, shape: slots.conv1.shape, output: arena + slots.conv2.offset,
-                                        scratch: scratch, epilogue: Epilogue(relu: false, residual: nil))
+                                        scratch: scratch, epilogue: .none, workers: workers)
                     let pre = arena + slots.conv2.offset
                     for i in 0..<slots.output.shape.count { out[i] = max(pre[i] + identity[i], 0) }
                     capture("\(block.name).conv2", slots.conv2)
                 } else {
                     block.conv2.forward(arena + slots.conv1.offset, shape: slots.conv1.shape, output: out,
-                                        scratch: scratch, epilogue: Epilogue(relu: true, residual: identity))
+                                        scratch: scratch, epilogue: Epilogue(relu: true, residual: identity), workers: workers)
                 }
                 capture("\(block.name).conv1", slots.conv1)
                 capture(block.name, slots.output)
@@ -135,12 +169,8 @@ public final class InferenceSession {
             capture("layer\(s + 1)", current)
         }
         // Global average pool, then the linear layer (dropout is the identity at inference).
-        let plane = current.shape.plane
-        let last = arena + current.offset
-        for c in 0..<current.shape.channels {
-            var sum: Float = 0
-            for i in 0..<plane { sum += last[c * plane + i] }
-            pooledFeatures[c] = sum / Float(plane)
+        pooledFeatures.withUnsafeMutableBufferPointer { f in
+            if let base = f.baseAddress { GlobalAveragePool.forward(arena + current.offset, shape: current.shape, into: base) }
         }
         let classes = model.fcBias.count
         let features = pooledFeatures.count

@@ -23,8 +23,12 @@ public final class ResNet: Sendable {
     /// Layer names whose feature maps `InferenceSession.run(_:taps:)` can return.
     public let exposedLayers: [String]
 
-    public init(card: ModelCard, tensors: [String: Tensor]) throws(EngineError) {
+    /// How each convolution runs; fixed at load, when its weights are packed.
+    public let policy: ConvolutionPolicy
+
+    public init(card: ModelCard, tensors: [String: Tensor], policy: ConvolutionPolicy = .automatic) throws(EngineError) {
         self.card = card
+        self.policy = policy
         let arch = card.architecture
         guard arch.family == "resnet" else { throw .unsupported("architecture family '\(arch.family)'") }
         guard arch.blocks.count == arch.widths.count, !arch.blocks.isEmpty else {
@@ -40,13 +44,17 @@ public final class ResNet: Sendable {
             BatchNormTensors(name: name, gamma: try tensor("\(name).weight"), beta: try tensor("\(name).bias"),
                              mean: try tensor("\(name).running_mean"), variance: try tensor("\(name).running_var"))
         }
-        func conv(_ name: String, bn: String, stride: Int, padding: Int) throws(EngineError) -> ConvLayer {
+        // Algorithms are chosen for the card's window size (sessions of other sizes reuse them).
+        var shape = Shape(channels: 1, height: card.frontend.logMel.nMels, width: card.frontend.logMel.frames)
+        func conv(_ name: String, bn: String, stride: Int, padding: Int, input: Shape) throws(EngineError) -> ConvLayer {
             try ConvLayer(name: name, weight: try tensor("\(name).weight"), batchNorm: try batchNorm(bn),
-                          stride: stride, padding: padding, eps: eps)
+                          stride: stride, padding: padding, eps: eps, policy: policy, input: input)
         }
 
         let stemKernel = arch.stem == .conv7MaxPool ? 7 : 3
-        stem = try conv("conv1", bn: "bn1", stride: 2, padding: stemKernel / 2)
+        stem = try conv("conv1", bn: "bn1", stride: 2, padding: stemKernel / 2, input: shape)
+        shape = stem.outputShape(shape)
+        if arch.stem == .conv7MaxPool { shape = MaxPool.outputShape(shape) }
         guard stem.kernel == stemKernel, stem.inChannels == 1, stem.outChannels == arch.stemWidth else {
             throw .wrongShape(name: "conv1.weight", expected: [arch.stemWidth, 1, stemKernel, stemKernel],
                               got: [stem.outChannels, stem.inChannels, stem.kernel, stem.kernel])
@@ -61,12 +69,15 @@ public final class ResNet: Sendable {
             for b in 0..<count {
                 let name = "\(stage).\(b)"
                 let stride = (b == 0 && s > 0) ? 2 : 1
-                let c1 = try conv("\(name).conv1", bn: "\(name).bn1", stride: stride, padding: 1)
-                let c2 = try conv("\(name).conv2", bn: "\(name).bn2", stride: 1, padding: 1)
+                let c1 = try conv("\(name).conv1", bn: "\(name).bn1", stride: stride, padding: 1, input: shape)
+                let mid = c1.outputShape(shape)
+                let c2 = try conv("\(name).conv2", bn: "\(name).bn2", stride: 1, padding: 1, input: mid)
                 var shortcut: ConvLayer? = nil
                 if stride != 1 || channels != width {
-                    shortcut = try conv("\(name).downsample.0", bn: "\(name).downsample.1", stride: stride, padding: 0)
+                    shortcut = try conv("\(name).downsample.0", bn: "\(name).downsample.1", stride: stride, padding: 0,
+                                        input: shape)
                 }
+                shape = c2.outputShape(mid)
                 guard c1.inChannels == channels, c1.outChannels == width, c2.inChannels == width, c2.outChannels == width else {
                     throw .wrongShape(name: "\(name).conv1.weight", expected: [width, channels, 3, 3],
                                       got: [c1.outChannels, c1.inChannels, c1.kernel, c1.kernel])
@@ -88,11 +99,11 @@ public final class ResNet: Sendable {
     }
 
     /// Loads `NAME.json` and the weights file it names (relative to the card's folder).
-    public static func load(cardPath: String) throws(EngineError) -> ResNet {
+    public static func load(cardPath: String, policy: ConvolutionPolicy = .automatic) throws(EngineError) -> ResNet {
         let card = try ModelCard.load(path: cardPath)
         let folder = URL(fileURLWithPath: cardPath).deletingLastPathComponent()
         let weightsPath = folder.appendingPathComponent(card.weights.file).path
-        return try ResNet(card: card, tensors: try SafeTensors.load(path: weightsPath))
+        return try ResNet(card: card, tensors: try SafeTensors.load(path: weightsPath), policy: policy)
     }
 
     public var labels: [ModelCard.Label] { card.labels }
