@@ -75,7 +75,10 @@ def main() -> None:
     demo = np.concatenate(parts)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    soundfile.write(str(out / "demo.ogg"), demo, rate, format="OGG", subtype="VORBIS")
+    # Written in small blocks: libsndfile's Vorbis encoder crashes on one very large write.
+    with soundfile.SoundFile(str(out / "demo.ogg"), "w", rate, 1, format="OGG", subtype="VORBIS") as f:
+        for i in range(0, len(demo), 4096):
+            f.write(demo[i:i + 4096])
     lines = [
         "# Demo recording: attribution",
         "",
