@@ -151,8 +151,11 @@ public final class LivePipeline: Sendable {
             shared.withLock { $0.scheduledThrough = scheduler.nextEnd - hopSamples }
             consumerProgress.signal()
             if ended {
-                // A tail the hops did not reach (or a stream shorter than a window) still gets a window.
-                if position > lastEnd { submit(end: position, capturedAt: capturedAt) }
+                // A tail the hops did not reach (at least half a hop, or a stream shorter than a
+                // window) still gets a window; a few samples of resampler flush do not.
+                if position - lastEnd >= hopSamples / 2 || (lastEnd == 0 && position > 0) {
+                    submit(end: position, capturedAt: capturedAt)
+                }
                 inFlight.notify(queue: .global()) { [self] in finish(.endOfStream) }
                 return
             }

@@ -59,7 +59,7 @@ import TestSupport
         let r = try HarkProcess.run(["listen", "--model", model, "--source", "-", "--format", "s16le", "--rate", "\(rate)",
                                      "--emit", "windows"], stdin: bytes)
         #expect(r.status == 0, "\(r.stderr)")
-        let ends = try objects(r.stdout).compactMap { $0["end"] as? Double }
+        let ends = try objects(r.stdout).filter { $0["type"] as? String == "window" }.compactMap { $0["end"] as? Double }
         #expect(ends == [5, 6, 7])
     }
 
