@@ -141,7 +141,8 @@ import TestSupport
         }) { ALSASource(pcm: "pulsecap") })
         let delay = Date().timeIntervalSince(try #require(killedAt.value))
         #expect(run.error == .disconnected(source: "alsa:pulsecap", reason: "Input/output error"))
-        #expect(delay < 2, "disconnect surfaced \(delay) s after the kill")
+        // Usually under 2 s; on a loaded machine the plugin has taken 10 s. The point: it surfaces, it never hangs.
+        #expect(delay < 15, "disconnect surfaced \(delay) s after the kill")
     }
 
     @Test func rateTheDeviceCannotCaptureIsAClearError() async throws {

@@ -61,7 +61,8 @@ import TestSupport
         let elapsed = Date().timeIntervalSince(started)
         #expect(listing.notes.count == 1)
         #expect(listing.notes.first?.hasPrefix("PulseAudio: no server (no answer within") == true, "\(listing.notes)")
-        #expect(elapsed > 1.3 && elapsed < 3, "took \(elapsed) s")
+        // The deadline is 1.5 s; a loaded machine adds scheduling delay, never a hang.
+        #expect(elapsed > 1.3 && elapsed < 8, "took \(elapsed) s")
     }
 
     /// A bound, listening Unix socket that nobody accepts on.
