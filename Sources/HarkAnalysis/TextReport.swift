@@ -7,9 +7,10 @@ public enum TextReport {
         return String(repeating: "█", count: eighths / 8) + blocks[eighths % 8]
     }
 
-    public static func render(_ prediction: WindowPrediction, showStart: Bool) -> String {
+    /// Labels are padded to `labelWidth` so the bars of successive windows line up.
+    public static func render(_ prediction: WindowPrediction, showStart: Bool, labelWidth: Int = 18) -> String {
         var lines: [String] = []
-        let width = prediction.top.map(\.label.count).max() ?? 0
+        let width = max(labelWidth, prediction.top.map(\.label.count).max() ?? 0)
         for (i, s) in prediction.top.enumerated() {
             let time = showStart ? (i == 0 ? pad(String(format: "%7.2f s", prediction.start), 10) : String(repeating: " ", count: 10)) : ""
             let label = s.label.padding(toLength: width, withPad: " ", startingAt: 0)
