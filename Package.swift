@@ -11,7 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
@@ -42,7 +41,6 @@ let package = Package(
         .executableTarget(name: "hark", dependencies: [
             "HarkAudio", "HarkFeatures", "HarkEngine", "HarkAnalysis", "HarkCapture", "HarkStream", "HarkConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "HarkAudioTests", dependencies: ["HarkAudio", "TestSupport"]),
