@@ -10,10 +10,10 @@ import TestSupport
         try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
     }
 
-    @Test func fold5ClipsGetThePyTorchReferenceVerdict() throws {
+    @Test func fold5ClipsGetThePyTorchReferenceVerdict() async throws {
         let fixture = try ParityFixture.load(ParityFixture.shippedModelName)
         let paths = fixture.clips.map { TestPaths.esc50Clip($0.file) }
-        let r = try HarkProcess.run(["classify", "--model", model] + paths)
+        let r = try await HarkProcess.run(["classify", "--model", model] + paths)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.lines.count == fixture.clips.count)
         for (line, clip) in zip(r.lines, fixture.clips) {
@@ -28,9 +28,9 @@ import TestSupport
         }
     }
 
-    @Test func textShowsEmojiAndBars() throws {
+    @Test func textShowsEmojiAndBars() async throws {
         let clip = TestPaths.esc50Clip(try ParityFixture.load(ParityFixture.shippedModelName).clips[0].file)
-        let r = try HarkProcess.run(["classify", "--model", model, "--format", "text", "--top-k", "2", clip])
+        let r = try await HarkProcess.run(["classify", "--model", model, "--format", "text", "--top-k", "2", clip])
         #expect(r.status == 0)
         let lines = r.lines
         #expect(lines.count == 3)
@@ -39,30 +39,30 @@ import TestSupport
         #expect(lines[1].unicodeScalars.contains { $0.properties.isEmojiPresentation || $0.properties.isEmoji && $0.value > 0x2000 })
     }
 
-    @Test func longFilesGetAWindowPerHopWithStartTimes() throws {
+    @Test func longFilesGetAWindowPerHopWithStartTimes() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let path = try WAVWriter.write(WAVWriter.tone(frequency: 880, seconds: 12, rate: 16000), rate: 16000,
                                        to: dir.appendingPathComponent("long.wav")).path
-        let r = try HarkProcess.run(["classify", "--model", model, "--hop", "2", path])
+        let r = try await HarkProcess.run(["classify", "--model", model, "--hop", "2", path])
         #expect(r.status == 0)
         let starts = try r.lines.map { try json($0)["start"] as? Double }
         #expect(starts == [0, 2, 4, 6, 8])  // the last window covers the tail, zero-padded
     }
 
-    @Test func badFilesAreNamedAndTheRestStillRun() throws {
+    @Test func badFilesAreNamedAndTheRestStillRun() async throws {
         let dir = try TestPaths.temporaryDirectory()
         let text = dir.appendingPathComponent("notes.ogg")
         try Data("hello".utf8).write(to: text)
         let good = TestPaths.esc50Clip(try ParityFixture.load(ParityFixture.shippedModelName).clips[0].file)
-        let r = try HarkProcess.run(["classify", "--model", model, text.path, "/nonexistent.wav", good])
+        let r = try await HarkProcess.run(["classify", "--model", model, text.path, "/nonexistent.wav", good])
         #expect(r.status == 1)
         #expect(r.lines.count == 1)
         #expect(r.stderr.contains("notes.ogg") && r.stderr.contains("unsupported"))
         #expect(r.stderr.contains("/nonexistent.wav: no such file"))
     }
 
-    @Test func aMissingModelIsExplained() throws {
-        let r = try HarkProcess.run(["classify", "--model", "/nonexistent/m.json", "x.wav"])
+    @Test func aMissingModelIsExplained() async throws {
+        let r = try await HarkProcess.run(["classify", "--model", "/nonexistent/m.json", "x.wav"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("/nonexistent/m.json"))
     }

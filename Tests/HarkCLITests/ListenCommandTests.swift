@@ -18,10 +18,10 @@ import TestSupport
         try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
     }
 
-    @Test func everyLineMatchesTheFrozenSchema() throws {
+    @Test func everyLineMatchesTheFrozenSchema() async throws {
         let validator = try #require(schema)
         let path = try noiseWAV(seconds: 9)
-        let r = try HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--emit", "events,windows,status",
+        let r = try await HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--emit", "events,windows,status",
                                      "--on-threshold", "0.0001", "--off-threshold", "0.0001", "--confirm", "1/1", "--update-interval", "2"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.isEmpty)
@@ -38,9 +38,9 @@ import TestSupport
         #expect(!validator.problems(in: #"{"type":"status","status":"stopped","wall_time":"x","message":"m","extra":1}"#).isEmpty)
     }
 
-    @Test func statusGoesToStderrByDefault() throws {
+    @Test func statusGoesToStderrByDefault() async throws {
         let path = try noiseWAV(seconds: 6)
-        let r = try HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--emit", "windows"])
+        let r = try await HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--emit", "windows"])
         #expect(r.status == 0)
         let out = try objects(r.stdout)
         #expect(out.contains { $0["type"] as? String == "window" })
@@ -49,30 +49,34 @@ import TestSupport
         #expect(status.first == "capture_started" && status.last == "stopped")
     }
 
-    @Test func rawPCMOnStdin() throws {
+    @Test func rawPCMOnStdin() async throws {
         let rate = 8000
         var bytes = Data()
         for i in 0..<(rate * 7) {
             let v = Int16(8000 * sin(Double(i) * 0.2))
             withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
         }
-        let r = try HarkProcess.run(["listen", "--model", model, "--source", "-", "--format", "s16le", "--rate", "\(rate)",
+        let r = try await HarkProcess.run(["listen", "--model", model, "--source", "-", "--format", "s16le", "--rate", "\(rate)",
                                      "--emit", "windows"], stdin: bytes)
         #expect(r.status == 0, "\(r.stderr)")
         let ends = try objects(r.stdout).filter { $0["type"] as? String == "window" }.compactMap { $0["end"] as? Double }
         #expect(ends == [5, 6, 7])
     }
 
-    @Test func sigtermEndsOpenEventsAndExitsZeroWithinASecond() throws {
+    @Test func sigtermEndsOpenEventsAndExitsZeroWithinASecond() async throws {
         let path = try noiseWAV(seconds: 60)
         let p = HarkProcess.start(["listen", "--model", model, "--source", "file:\(path)", "--realtime",
                                    "--on-threshold", "0.0001", "--off-threshold", "0.0001", "--confirm", "1/1"])
         try p.process.run()
-        #expect(p.waitForOutput(containing: "\"phase\":\"start\"", timeout: 30))
-        let sent = Date()
-        p.process.terminate()
-        let r = p.finish()
-        #expect(Date().timeIntervalSince(sent) < 1.0)
+        #expect(try await p.waitForOutput(containing: "\"phase\":\"start\"", timeout: 30))
+        let exitSeconds = try await offThread { () -> Double in
+            let sent = Date()
+            p.process.terminate()
+            p.process.waitUntilExit()
+            return Date().timeIntervalSince(sent)
+        }
+        let r = try await p.finish()
+        #expect(exitSeconds < 1.0)
         #expect(r.status == 0)
         let events = try objects(r.stdout)
         let started = Set(events.filter { $0["phase"] as? String == "start" }.compactMap { $0["id"] as? String })
@@ -80,8 +84,8 @@ import TestSupport
         #expect(!started.isEmpty && started == ended)
     }
 
-    @Test func helpShowsEveryDefault() throws {
-        let r = try HarkProcess.run(["listen", "--help"])
+    @Test func helpShowsEveryDefault() async throws {
+        let r = try await HarkProcess.run(["listen", "--help"])
         for expected in ["(default: 1.0)", "(default: 3)", "(default: events)", "(default: 0.5)", "(default: 0.3)",
                          "(default: 2/3)", "(default: 2.0)", "(default: -60)", "(default: 5.0)", "(default: 2)"] {
             #expect(r.stdout.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "  ", with: " ").contains(expected),
@@ -89,13 +93,13 @@ import TestSupport
         }
     }
 
-    @Test func badSettingsAreRejectedClearly() throws {
+    @Test func badSettingsAreRejectedClearly() async throws {
         let path = try noiseWAV(seconds: 1)
-        let r1 = try HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--hop", "0.1"])
+        let r1 = try await HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--hop", "0.1"])
         #expect(r1.status != 0 && r1.stderr.contains("hop"))
-        let r2 = try HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--allow", "unicorn"])
+        let r2 = try await HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--allow", "unicorn"])
         #expect(r2.status != 0 && r2.stderr.contains("unicorn"))
-        let r3 = try HarkProcess.run(["listen", "--model", model, "--source", "-"])
+        let r3 = try await HarkProcess.run(["listen", "--model", model, "--source", "-"])
         #expect(r3.status != 0 && r3.stderr.contains("--format"))
     }
 }

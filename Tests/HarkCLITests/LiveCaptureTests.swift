@@ -40,11 +40,11 @@ import TestSupport
         text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
-    func waitFor(_ run: HarkProcess.Running, timeout: Double, _ match: ([String: Any]) -> Bool) -> [String: Any]? {
+    func waitFor(_ run: HarkProcess.Running, timeout: Double, _ match: ([String: Any]) -> Bool) async throws -> [String: Any]? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let hit = events(run.stdoutText).first(where: match) { return hit }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await pause(0.05)
         }
         return nil
     }
@@ -56,17 +56,17 @@ import TestSupport
     }
 
     /// Plays each clip into the sink and checks its event start arrives within window + hop.
-    func playAndExpect(_ pulse: PulseAudioDaemon, _ hark: HarkProcess.Running) throws {
-        for clip in Self.clips {
+    func playAndExpect(_ pulse: PulseAudioDaemon, _ hark: HarkProcess.Running) async throws {
+        for clip in try await Self.confidentClips() {
             let played = Date()
             let player = try pulse.play(path: clip.path)
-            let event = waitFor(hark, timeout: 20, isStart(of: clip.label))
+            let event = try await waitFor(hark, timeout: 20, isStart(of: clip.label))
             let seen = try #require(event, "no \(clip.label) event; output: \(hark.stdoutText.suffix(2000))")
             let at = try #require((seen["wall_time"] as? String).flatMap { try? Self.iso.parse($0) })
             let delay = at.timeIntervalSince(played)
             #expect(delay <= Self.window + Self.hop, "\(clip.label) reported \(delay) s after it began")
-            player.waitUntilExit()
-            Thread.sleep(forTimeInterval: 3)  // let the event end before the next clip
+            try await offThread { player.waitUntilExit() }
+            try await pause(3)  // let the event end before the next clip
         }
     }
 
@@ -78,46 +78,49 @@ import TestSupport
     }
 
     /// Waits for capture to run, plus the ~2 s an idle monitor takes to deliver its first block.
-    func waitUntilFlowing(_ hark: HarkProcess.Running) throws {
-        #expect(waitFor(hark, timeout: 20) { $0["status"] as? String == "capture_started" } != nil, "\(hark.stdoutText)")
-        Thread.sleep(forTimeInterval: 2.5)
+    func waitUntilFlowing(_ hark: HarkProcess.Running) async throws {
+        #expect(try await waitFor(hark, timeout: 20) { $0["status"] as? String == "capture_started" } != nil, "\(hark.stdoutText)")
+        try await pause(2.5)
     }
 
-    func stop(_ hark: HarkProcess.Running) -> HarkProcess.Result {
+    func stop(_ hark: HarkProcess.Running) async throws -> HarkProcess.Result {
         hark.process.terminate()
-        return hark.finish()
+        return try await hark.finish()
     }
 
-    @Test func pulseAudioMonitor() throws {
-        #expect(Self.clips.count == 2, "the shipped model should get two fold-5 clips right with ≥ 0.8")
+    /// The clips, chosen off the test thread (classifying takes a while in a debug build).
+    static func confidentClips() async throws -> [Clip] { try await offThread { clips } }
+
+    @Test func pulseAudioMonitor() async throws {
+        #expect(try await Self.confidentClips().count == 2, "the shipped model should get two fold-5 clips right with ≥ 0.8")
         let pulse = try PulseAudioDaemon()
         defer { pulse.stop() }
         let hark = try listen("pulse:\(pulse.monitorName)", environment: pulse.clientEnvironment)
-        try waitUntilFlowing(hark)
-        try playAndExpect(pulse, hark)
-        let result = stop(hark)
+        try await waitUntilFlowing(hark)
+        try await playAndExpect(pulse, hark)
+        let result = try await stop(hark)
         #expect(result.status == 0, "\(result.stderr)")
         let summary = events(result.stdout).last { $0["status"] as? String == "stopped" }?["summary"] as? [String: Any]
         #expect(summary?["windows_overwritten"] as? Int == 0)
     }
 
-    @Test func alsaPulsePlugin() throws {
+    @Test func alsaPulsePlugin() async throws {
         let pulse = try PulseAudioDaemon()
         defer { pulse.stop() }
         let alsa = try ALSAConfig(directory: try TestPaths.temporaryDirectory(), pulseServer: pulse.server,
                                   pulseSource: pulse.monitorName)
         let hark = try listen("alsa:pulsecap", environment: alsa.environment)
-        try waitUntilFlowing(hark)
-        try playAndExpect(pulse, hark)
-        #expect(stop(hark).status == 0)
+        try await waitUntilFlowing(hark)
+        try await playAndExpect(pulse, hark)
+        #expect(try await stop(hark).status == 0)
     }
 
-    @Test func alsaFilePCM() throws {
+    @Test func alsaFilePCM() async throws {
         // Two clips with 3 s of silence between, as raw 16-bit PCM at 44.1 kHz.
         let rate = 44100
         var samples: [Float] = []
         var starts: [Double] = []
-        for clip in Self.clips {
+        for clip in try await Self.confidentClips() {
             starts.append(Double(samples.count) / Double(rate))
             samples += try PreparedAudio.load(path: clip.path, sampleRate: rate).samples
             samples += [Float](repeating: 0, count: 3 * rate)
@@ -129,28 +132,28 @@ import TestSupport
         // The file plugin returns data as fast as it is read: --realtime paces it like a device.
         let hark = try listen("alsa:filecap", environment: alsa.environment,
                               extra: ["--rate", "\(rate)", "--channels", "1", "--format", "s16le", "--realtime"])
-        for (clip, start) in zip(Self.clips, starts) {
-            let seen = try #require(waitFor(hark, timeout: 30, isStart(of: clip.label)), "no \(clip.label): \(hark.stdoutText)")
+        for (clip, start) in zip(try await Self.confidentClips(), starts) {
+            let seen = try #require(try await waitFor(hark, timeout: 30, isStart(of: clip.label)), "no \(clip.label): \(hark.stdoutText)")
             let at = try #require(seen["stream_time"] as? Double)
             #expect(at - start <= Self.window + Self.hop, "\(clip.label) reported at stream \(at) s, began at \(start) s")
         }
-        #expect(stop(hark).status == 0)
+        #expect(try await stop(hark).status == 0)
     }
 
-    @Test func aKilledPulseAudioServerIsSurvived() throws {
+    @Test func aKilledPulseAudioServerIsSurvived() async throws {
         let pulse = try PulseAudioDaemon()
         defer { pulse.stop() }
         let hark = try listen("pulse:\(pulse.monitorName)", environment: pulse.clientEnvironment)
-        try waitUntilFlowing(hark)
+        try await waitUntilFlowing(hark)
         pulse.kill()
-        #expect(waitFor(hark, timeout: 10) { $0["status"] as? String == "capture_lost" } != nil, "no capture_lost")
-        Thread.sleep(forTimeInterval: 1.5)
+        #expect(try await waitFor(hark, timeout: 10) { $0["status"] as? String == "capture_lost" } != nil, "no capture_lost")
+        try await pause(1.5)
         try pulse.start()
-        #expect(waitFor(hark, timeout: 20) { $0["status"] as? String == "capture_recovered" } != nil, "no capture_recovered")
+        #expect(try await waitFor(hark, timeout: 20) { $0["status"] as? String == "capture_recovered" } != nil, "no capture_recovered")
         #expect(hark.process.isRunning)
-        Thread.sleep(forTimeInterval: 2.5)
-        try playAndExpect(pulse, hark)
-        let result = stop(hark)
+        try await pause(2.5)
+        try await playAndExpect(pulse, hark)
+        let result = try await stop(hark)
         #expect(result.status == 0)
         let summary = events(result.stdout).last { $0["status"] as? String == "stopped" }?["summary"] as? [String: Any]
         #expect((summary?["capture_losses"] as? Int ?? 0) >= 1)

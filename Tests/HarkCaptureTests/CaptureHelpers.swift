@@ -13,6 +13,8 @@ struct CaptureRun: Sendable {
     var arrivals: [Double] = []
     var overruns = 0
     var error: CaptureError?
+    /// When reading stopped, taken on the capture thread (immune to the test runner's scheduling).
+    var endedAt = Date()
 }
 
 /// Opens the source made by `make` on a thread of its own (sources belong to one capture thread),
@@ -47,6 +49,7 @@ func capture(frames: Int, timeout: Double, alsa: ALSAConfig? = nil, onOpen: @esc
             run.blocks += 1
         }
         run.overruns = source.overruns
+        run.endedAt = Date()
         return run
     }
 }

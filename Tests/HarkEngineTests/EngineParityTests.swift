@@ -16,14 +16,19 @@ import TestSupport
         return try ResNet(card: card, tensors: DeterministicWeights.tensors(for: card.architecture))
     }
 
-    func check(_ model: ResNet, fixture name: String) throws {
+    /// Runs every fixture clip through the engine off the test's thread (the seed-size model takes
+    /// a while in a debug build), then compares with PyTorch.
+    func check(_ makeModel: @escaping @Sendable () throws -> ResNet, fixture name: String) async throws {
         let fixture = try ParityFixture.load(name)
         let tensors = try FixtureTensors.load(name)
-        let session = model.makeSession()
-        #expect(Set(model.exposedLayers) == Set(fixture.exposedLayers))
-        for (i, clip) in fixture.clips.enumerated() {
-            let mel = try #require(tensors["clip\(i).logmel"]).values
-            let result = try session.run(logMel: mel, taps: Set(model.exposedLayers))
+        let mels = try fixture.clips.indices.map { try #require(tensors["clip\($0).logmel"]).values }
+        let (layers, results) = try await offThread { () -> ([String], [Inference]) in
+            let model = try makeModel()
+            let session = model.makeSession()
+            return (model.exposedLayers, try mels.map { try session.run(logMel: $0, taps: Set(model.exposedLayers)) })
+        }
+        #expect(Set(layers) == Set(fixture.exposedLayers))
+        for (i, (clip, result)) in zip(fixture.clips, results).enumerated() {
             let reference = try #require(tensors["clip\(i).logits"]).values
             let worst = maxAbsDifference(result.logits, reference)
             #expect(worst <= 1e-3, "\(name) \(clip.file): logits max |Δ| = \(worst)")
@@ -44,12 +49,12 @@ import TestSupport
         }
     }
 
-    @Test func shippedModelMatchesPyTorch() throws {
-        try check(try Self.shippedModel(), fixture: ParityFixture.shippedModelName)
+    @Test func shippedModelMatchesPyTorch() async throws {
+        try await check({ try Self.shippedModel() }, fixture: ParityFixture.shippedModelName)
     }
 
-    @Test func seedSizeResNetMatchesPyTorch() throws {
-        try check(try Self.seedSizeModel(), fixture: "seed-resnet-random")
+    @Test func seedSizeResNetMatchesPyTorch() async throws {
+        try await check({ try Self.seedSizeModel() }, fixture: "seed-resnet-random")
     }
 
     @Test func sessionsReuseBuffersAndGiveTheSameAnswer() throws {

@@ -42,7 +42,7 @@ final class CollectingSink: LiveSink {
         return (0..<Int(seconds * Double(rate))).map { _ in Float.random(in: -amplitude...amplitude, using: &g) }
     }
 
-    @Test func aFileGivesOneWindowPerHopAndNoneAreLost() throws {
+    @Test func aFileGivesOneWindowPerHopAndNoneAreLost() async throws {
         let model = try modelOrFail()
         let path = try wav(noise(seconds: 12))
         var settings = LiveSettings()
@@ -51,7 +51,7 @@ final class CollectingSink: LiveSink {
         let sink = CollectingSink()
         let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path) }
         pipeline.start()
-        #expect(pipeline.wait() == .endOfStream)
+        #expect(try await offThread { pipeline.wait() } == .endOfStream)
         let ends = sink.windows.map(\.end)
         #expect(ends.map { Int($0.rounded()) } == Array(5...12))
         let summary = try #require(sink.statuses.last?.summary)
@@ -61,7 +61,7 @@ final class CollectingSink: LiveSink {
         #expect(sink.statuses.first?.sampleRate == 16000)
     }
 
-    @Test func silenceIsGatedAndRaisesNoEvents() throws {
+    @Test func silenceIsGatedAndRaisesNoEvents() async throws {
         let model = try modelOrFail()
         let path = try wav([Float](repeating: 0, count: 16000 * 7))
         var settings = LiveSettings()
@@ -73,13 +73,13 @@ final class CollectingSink: LiveSink {
         let sink = CollectingSink()
         let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path) }
         pipeline.start()
-        #expect(pipeline.wait() == .endOfStream)
+        #expect(try await offThread { pipeline.wait() } == .endOfStream)
         #expect(sink.events.isEmpty)
         #expect(sink.windows.count == 3 && sink.windows.allSatisfy { $0.gated && $0.top.isEmpty })
         #expect(sink.statuses.last?.summary?.windowsGated == 3)
     }
 
-    @Test func aSlowModelDropsWholeWindowsWhileCaptureKeepsRealTime() throws {
+    @Test func aSlowModelDropsWholeWindowsWhileCaptureKeepsRealTime() async throws {
         let model = try modelOrFail()
         let seconds = 8.0
         let path = try wav(noise(seconds: seconds))
@@ -90,10 +90,14 @@ final class CollectingSink: LiveSink {
         settings.paceToRealTime = true
         let sink = CollectingSink()
         let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path) }
-        let started = Date()
-        pipeline.start()
-        #expect(pipeline.wait() == .endOfStream)
-        let elapsed = Date().timeIntervalSince(started)
+        // Timed on the waiting thread itself, so the test runner's scheduling cannot inflate it.
+        let (outcome, elapsed) = try await offThread { () -> (LivePipeline.Outcome, Double) in
+            let started = Date()
+            pipeline.start()
+            let outcome = pipeline.wait()
+            return (outcome, Date().timeIntervalSince(started))
+        }
+        #expect(outcome == .endOfStream)
         let summary = try #require(sink.statuses.last?.summary)
         // 13 windows were due (ends at 5.0, 5.25 … 8.0); the model managed about one a second.
         #expect(summary.windowsDropped > 0)
@@ -105,7 +109,7 @@ final class CollectingSink: LiveSink {
         #expect(abs(summary.streamSeconds - seconds) < 0.05)
     }
 
-    @Test func stopEndsOpenEventsPromptly() throws {
+    @Test func stopEndsOpenEventsPromptly() async throws {
         let model = try modelOrFail()
         let path = try wav(noise(seconds: 30))
         var settings = LiveSettings()
@@ -116,11 +120,14 @@ final class CollectingSink: LiveSink {
         let sink = CollectingSink()
         let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path) }
         pipeline.start()
-        Thread.sleep(forTimeInterval: 6.5)
-        let asked = Date()
-        pipeline.stop()
-        #expect(pipeline.wait() == .stopped)
-        #expect(Date().timeIntervalSince(asked) < 1.0)
+        try await pause(6.5)
+        let (outcome, stopSeconds) = try await offThread { () -> (LivePipeline.Outcome, Double) in
+            let asked = Date()
+            pipeline.stop()
+            return (pipeline.wait(), Date().timeIntervalSince(asked))
+        }
+        #expect(outcome == .stopped)
+        #expect(stopSeconds < 1.0)
         let starts = Set(sink.events.filter { $0.phase == .start }.map(\.id))
         let ends = Set(sink.events.filter { $0.phase == .end }.map(\.id))
         #expect(!starts.isEmpty)
@@ -128,7 +135,7 @@ final class CollectingSink: LiveSink {
         #expect(sink.statuses.last?.status == .stopped)
     }
 
-    @Test func aClosedOutputEndsTheRun() throws {
+    @Test func aClosedOutputEndsTheRun() async throws {
         let model = try modelOrFail()
         let path = try wav(noise(seconds: 20))
         var settings = LiveSettings()
@@ -137,21 +144,21 @@ final class CollectingSink: LiveSink {
         let sink = CollectingSink(failAfter: 3)
         let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path) }
         pipeline.start()
-        guard case .failed(let why) = pipeline.wait() else {
+        guard case .failed(let why) = try await offThread({ pipeline.wait() }) else {
             Issue.record("expected a failure")
             return
         }
         #expect(why.contains("output closed"))
     }
 
-    @Test func aMissingFileFailsWithItsName() throws {
+    @Test func aMissingFileFailsWithItsName() async throws {
         let model = try modelOrFail()
         let sink = CollectingSink()
         let pipeline = try LivePipeline(model: model, settings: LiveSettings(), sink: sink) {
             FileSource(path: "/nonexistent/x.wav")
         }
         pipeline.start()
-        guard case .failed(let why) = pipeline.wait() else {
+        guard case .failed(let why) = try await offThread({ pipeline.wait() }) else {
             Issue.record("expected a failure")
             return
         }

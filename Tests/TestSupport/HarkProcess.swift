@@ -9,24 +9,26 @@ public struct HarkProcess {
         return TestPaths.root.appendingPathComponent(".build/debug/hark")
     }
 
-    public struct Result {
+    public struct Result: Sendable {
         public var status: Int32
         public var stdout: String
         public var stderr: String
         public var lines: [String] { stdout.split(separator: "\n").map(String.init) }
     }
 
-    /// Runs to completion with optional stdin bytes.
-    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
+    /// Runs to completion with optional stdin bytes (waiting off the test's thread).
+    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) async throws -> Result {
         let p = start(arguments, environment: environment)
         let input = Pipe()
         p.process.standardInput = stdin == nil ? FileHandle.nullDevice : input
         try p.process.run()
-        if let stdin {
-            try input.fileHandleForWriting.write(contentsOf: stdin)
-            try input.fileHandleForWriting.close()
+        return try await offThread {
+            if let stdin {
+                try input.fileHandleForWriting.write(contentsOf: stdin)
+                try input.fileHandleForWriting.close()
+            }
+            return p.collect()
         }
-        return p.finish()
     }
 
     /// A started process whose output is collected until it exits.
@@ -56,7 +58,12 @@ public struct HarkProcess {
             return String(decoding: stdoutData, as: UTF8.self)
         }
 
-        public func finish() -> Result {
+        /// Waits for the exit (off the test's thread) and returns everything it printed.
+        public func finish() async throws -> Result {
+            try await offThread { self.collect() }
+        }
+
+        func collect() -> Result {
             process.waitUntilExit()
             out.fileHandleForReading.readabilityHandler = nil
             err.fileHandleForReading.readabilityHandler = nil
@@ -69,11 +76,11 @@ public struct HarkProcess {
         }
 
         /// Waits until stdout contains `text` or the timeout passes.
-        public func waitForOutput(containing text: String, timeout: TimeInterval) -> Bool {
+        public func waitForOutput(containing text: String, timeout: TimeInterval) async throws -> Bool {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
                 if stdoutText.contains(text) { return true }
-                Thread.sleep(forTimeInterval: 0.05)
+                try await pause(0.05)
             }
             return false
         }
