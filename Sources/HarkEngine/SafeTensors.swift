@@ -62,7 +62,7 @@ public enum SafeTensors {
             let start = headerEnd + offsets[0]
             var values = [Float](repeating: 0, count: count)
             data.withUnsafeBytes { raw in
-                let base = raw.baseAddress!.advanced(by: start)
+                guard let base = raw.baseAddress?.advanced(by: start) else { return }  // count > 0 implies bytes
                 for i in 0..<count {
                     switch dtype {
                     case "F32":

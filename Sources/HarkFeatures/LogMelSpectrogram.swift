@@ -199,7 +199,7 @@ public final class LogMelSpectrogram {
                     p[half - 1 - i] = s[min(i + 1, n - 1)]
                     p[half + n + i] = s[max(n - 2 - i, 0)]
                 }
-                p.baseAddress!.advanced(by: half).update(from: s.baseAddress!, count: n)
+                if let dst = p.baseAddress, let src = s.baseAddress { (dst + half).update(from: src, count: n) }
             }
         }
     }
