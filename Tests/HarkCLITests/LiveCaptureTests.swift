@@ -93,7 +93,7 @@ import TestSupport
 
     @Test func pulseAudioMonitor() async throws {
         #expect(try await Self.confidentClips().count == 2, "the shipped model should get two fold-5 clips right with ≥ 0.8")
-        let pulse = try PulseAudioDaemon()
+        let pulse = try await PulseAudioDaemon.started()
         defer { pulse.stop() }
         let hark = try listen("pulse:\(pulse.monitorName)", environment: pulse.clientEnvironment)
         try await waitUntilFlowing(hark)
@@ -105,7 +105,7 @@ import TestSupport
     }
 
     @Test func alsaPulsePlugin() async throws {
-        let pulse = try PulseAudioDaemon()
+        let pulse = try await PulseAudioDaemon.started()
         defer { pulse.stop() }
         let alsa = try ALSAConfig(directory: try TestPaths.temporaryDirectory(), pulseServer: pulse.server,
                                   pulseSource: pulse.monitorName)
@@ -141,7 +141,7 @@ import TestSupport
     }
 
     @Test func aKilledPulseAudioServerIsSurvived() async throws {
-        let pulse = try PulseAudioDaemon()
+        let pulse = try await PulseAudioDaemon.started()
         defer { pulse.stop() }
         let hark = try listen("pulse:\(pulse.monitorName)", environment: pulse.clientEnvironment)
         try await waitUntilFlowing(hark)

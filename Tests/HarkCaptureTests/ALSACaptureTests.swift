@@ -98,7 +98,7 @@ import TestSupport
     }
 
     @Test func pulsePluginCapturesTheMonitorInRealTime() async throws {
-        let pulse = try PulseAudioDaemon()
+        let pulse = try await PulseAudioDaemon.started()
         defer { pulse.stop() }
         let dir = try TestPaths.temporaryDirectory("hark-alsa-pulse")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -126,7 +126,7 @@ import TestSupport
     }
 
     @Test func pulsePluginReportsADeadServerAsDisconnected() async throws {
-        let pulse = try PulseAudioDaemon()
+        let pulse = try await PulseAudioDaemon.started()
         defer { pulse.stop() }
         let dir = try TestPaths.temporaryDirectory("hark-alsa-pulse-kill")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -146,7 +146,7 @@ import TestSupport
     }
 
     @Test func rateTheDeviceCannotCaptureIsAClearError() async throws {
-        let pulse = try PulseAudioDaemon()
+        let pulse = try await PulseAudioDaemon.started()
         defer { pulse.stop() }
         let dir = try TestPaths.temporaryDirectory("hark-alsa-rate")
         defer { try? FileManager.default.removeItem(at: dir) }

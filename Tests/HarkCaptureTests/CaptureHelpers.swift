@@ -65,6 +65,30 @@ func onOwnThread<T: Sendable>(timeout: Double, _ body: @escaping @Sendable () ->
     }
 }
 
+/// A thread that starts at once, whose result is awaited later. Unlike an `async let` child
+/// task it does not wait for a free pool thread, which at test start-up can take many seconds.
+final class StartedThread<T: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var value: T?
+
+    init(_ body: @escaping @Sendable () -> T) {
+        Thread { [self] in
+            let result = body()
+            lock.withLock { value = result }
+            done.signal()
+        }.start()
+    }
+
+    /// The thread's result, or nil if it has not finished within `seconds` from now.
+    func result(within seconds: Double) async -> T? {
+        let done = self.done
+        let finished = await onOwnThread(timeout: seconds + 1) { done.wait(timeout: .now() + seconds) == .success }
+        guard finished == true else { return nil }
+        return lock.withLock { value }
+    }
+}
+
 /// Resumes a continuation exactly once, from whichever side gets there first.
 final class ResumeOnce<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()

@@ -5,8 +5,8 @@ import Testing
 import TestSupport
 
 @Suite struct DeviceCatalogTests {
-    @Test func listsTheTestMonitorAndTheConfiguredALSAPCMs() throws {
-        let pulse = try PulseAudioDaemon()
+    @Test func listsTheTestMonitorAndTheConfiguredALSAPCMs() async throws {
+        let pulse = try await PulseAudioDaemon.started()
         defer { pulse.stop() }
         let dir = try TestPaths.temporaryDirectory("hark-catalog")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -5,7 +5,7 @@ import Foundation
 /// comes out of `monitorName`, a real capture source.
 ///
 /// ```swift
-/// let pulse = try PulseAudioDaemon()
+/// let pulse = try await PulseAudioDaemon.started()
 /// defer { pulse.stop() }
 /// let player = try pulse.play(path: wav.path)          // paplay into the null sink
 /// let source = PulseSource(source: pulse.monitorName, server: pulse.server)
@@ -47,6 +47,12 @@ public final class PulseAudioDaemon: @unchecked Sendable {
     private var watchdog: pid_t?
     private var players: [Process] = []
     private let playersLock = NSLock()
+
+    /// Starts a daemon off the test's pool thread: start-up polls the socket, and tests starting
+    /// daemons side by side must not starve the pool the other tests await on.
+    public static func started(sinkName: String = "hark_test") async throws -> PulseAudioDaemon {
+        try await offThread { try PulseAudioDaemon(sinkName: sinkName) }
+    }
 
     /// Starts the daemon and waits (up to `timeout`) until its socket answers.
     public init(sinkName: String = "hark_test", sampleRate: Int = 44_100, channels: Int = 1,
