@@ -34,7 +34,8 @@ struct EvalCommand: ParsableCommand {
         } else {
             print(String(format: "ESC-50 folds %@: %d clips", fold.map(String.init).joined(separator: ","), report.clips))
             print(String(format: "top-1 %.2f %%   top-5 %.2f %%", report.top1 * 100, report.top5 * 100))
-            print(String(format: "%.1f s, %.1f clips/s (%d workers, decode included)", report.seconds, report.clipsPerSecond, report.workers))
+            let workers = report.workers == 1 ? "1 worker" : "\(report.workers) workers"
+            print(String(format: "%.1f s, %.1f clips/s", report.seconds, report.clipsPerSecond) + " (\(workers), decode included)")
             print("\nlowest recall:")
             for r in report.perClassRecall.sorted(by: { $0.recall < $1.recall }).prefix(10) {
                 print(String(format: "  %-18@ %5.1f %%", r.label, r.recall * 100))
