@@ -36,11 +36,13 @@ public struct EvaluationReport: Sendable, Codable {
 }
 
 public enum Evaluator {
-    /// Classifies every clip of `folds` with `workers` parallel classifiers (each single-threaded).
+    /// Classifies every clip of `folds` with `workers` parallel classifiers. Run BLAS at 1 thread
+    /// (`BLASThreads.set(1)`, as `hark eval` does): whole clips in parallel scale better than BLAS
+    /// threads. Not set here: changing OpenBLAS's thread count while another thread is inside a
+    /// BLAS call is not safe, and the caller knows whether one can be.
     public static func run(model: ResNet, clips: [ESC50Clip], folds: [Int], workers: Int) throws -> EvaluationReport {
         let workers = max(1, min(workers, clips.count))
         let started = DispatchTime.now()
-        BLASThreads.set(1)  // parallelism comes from whole clips, which scales better than BLAS threads
         let results = Mutex<[Int: Result<[Int], Error>]>([:])  // clip index → classes by descending score
         let firstError = Mutex<Error?>(nil)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in

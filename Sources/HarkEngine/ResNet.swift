@@ -133,7 +133,8 @@ public final class ResNet: Sendable {
     }
 }
 
-/// Global thread count of the BLAS library (process-wide).
+/// Global thread count of the BLAS library (process-wide). Set it before running models, never
+/// while another thread may be inside a BLAS call: OpenBLAS resizes its thread pool unguarded.
 public enum BLASThreads {
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
     public static var current: Int { Int(openblas_get_num_threads()) }
