@@ -2,7 +2,7 @@
 """Times the reference implementations of Hark's model and front-end on this machine, and prints
 one markdown table beside `hark bench --json` numbers.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python Training/bench_reference.py Models/hark-dev.json \
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python Training/bench_reference.py Models/hark-esc50.json \
         --hark-json /tmp/hark-bench.json
 
 What is timed, per window (batch 1), p50/p99 over --runs runs after --warmup runs:
@@ -183,7 +183,7 @@ def hark_rows(report: dict) -> tuple[list[tuple], tuple | None]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("card", type=Path, nargs="?", help="model card, e.g. Models/hark-dev.json (weights beside it)")
+    ap.add_argument("card", type=Path, nargs="?", help="model card, e.g. Models/hark-esc50.json (weights beside it)")
     ap.add_argument("--write-seed-size", type=Path, metavar="DIR",
                     help="write the seed-size parity ResNet as DIR/seed-resnet-random.{json,safetensors} and exit")
     ap.add_argument("--runs", type=int, default=100)

@@ -18,7 +18,7 @@ public enum ConvolutionPolicy: Sendable, Equatable {
     /// F(4×4, 3×3) Winograd for 3×3 stride-1 convolutions whose output spans at least
     /// `minimumWinogradTiles` 4×4 tiles, im2col + GEMM otherwise. Measured per layer with
     /// `hark bench --probe` (OpenBLAS 0.3.21, Cooperlake kernel, docs/benchmarks.md): F4 takes
-    /// 0.4-0.8× the time of im2col down to 8 tiles (hark-dev's 256-channel 8×14 stage), but 2× the
+    /// 0.4-0.8× the time of im2col down to 8 tiles (the 128-mel development model's 256-channel 8×14 stage), but 2× the
     /// time at 4 tiles (seed ResNet's 512-channel 4×14 stage): there each transformed filter
     /// (4× the bytes of the 3×3 one, 38 MB per layer) is streamed from memory to be used 4 times.
     case automatic
