@@ -19,6 +19,7 @@ from safetensors.torch import load_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.config import FrontEndConfig, ModelConfig, frontend_from_dict, model_from_dict  # noqa: E402
+from hark_train.crops import crop_probabilities  # noqa: E402
 from hark_train.data import read_meta  # noqa: E402
 from hark_train.frontend import LogMel, load_window  # noqa: E402
 from hark_train.model import HarkResNet  # noqa: E402
@@ -32,7 +33,7 @@ def load_model(card_path: str):
     mc = model_from_dict({k: v for k, v in card["architecture"].items() if k in ModelConfig.__dataclass_fields__})
     model = HarkResNet(mc)
     model.load_state_dict(load_file(str(Path(card_path).parent / card["weights"]["file"])), strict=False)
-    return model.eval(), fe, card["frontend"]["normalize"]
+    return model.eval(), fe, card["frontend"]["normalize"], card.get("crops")
 
 
 def main() -> None:
@@ -43,7 +44,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model, fe, norm = load_model(args.model)
+    model, fe, norm, crops = load_model(args.model)
     logmel = LogMel(fe)
     clips = [c for c in read_meta(args.data) if c.fold == args.fold]
     top1 = top5 = 0
@@ -52,13 +53,16 @@ def main() -> None:
         for clip in clips:
             wave = load_window(str(Path(args.data) / "audio" / clip.filename), fe)
             x = (logmel(torch.from_numpy(wave)) - norm["mean"]) / norm["std"]
-            ranked = model(x[None, None])[0].argsort(descending=True)
+            # Scored as the model card says: the whole window, or the mean over its crops.
+            probs = crop_probabilities(model, x[None, None], crops["frames"] if crops else 0,
+                                       crops["count"] if crops else 1)
+            ranked = probs[0].argsort(descending=True)
             top1 += int(ranked[0] == clip.target)
             top5 += int(clip.target in ranked[:5].tolist())
     seconds = time.perf_counter() - started
     print(json.dumps({"fold": args.fold, "clips": len(clips), "top1": top1 / len(clips), "top5": top5 / len(clips),
                       "seconds": round(seconds, 2), "clips_per_second": round(len(clips) / seconds, 1),
-                      "threads": args.threads, "torch": torch.__version__}))
+                      "crops": crops["count"] if crops else 1, "threads": args.threads, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.config import FrontEndConfig, ModelConfig, frontend_from_dict, model_from_dict  # noqa: E402
+from hark_train.crops import card_entry, crop_probabilities  # noqa: E402
 from hark_train.data import read_meta  # noqa: E402
 from hark_train.deterministic import tensor_values  # noqa: E402
 from hark_train.frontend import LogMel, decode, fit_window, resample, to_mono  # noqa: E402
@@ -101,7 +102,8 @@ def stats(x: np.ndarray) -> dict:
 
 
 def write_fixture(name: str, model: HarkResNet, fe: FrontEndConfig, normalize: dict, card: dict | None,
-                  root: Path, out_dir: Path, clips: list, full_map_layers: list[str]) -> int:
+                  root: Path, out_dir: Path, clips: list, full_map_layers: list[str],
+                  crops: dict | None = None) -> int:
     """Runs clips through the reference path and writes out_dir/NAME.json + NAME.safetensors."""
     out_dir.mkdir(parents=True, exist_ok=True)
     logmel = LogMel(fe)
@@ -111,6 +113,8 @@ def write_fixture(name: str, model: HarkResNet, fe: FrontEndConfig, normalize: d
             "mel_filterbank": "mel_fb", "exposed_layers": model.exposed_layers(), "full_maps": full_map_layers}
     if card is not None:
         meta["card"] = card
+    if crops:
+        meta["crops"] = crops
     tensors["mel_fb"] = logmel.mel.mel_scale.fb.detach().clone()
     with torch.no_grad():
         for i, clip in enumerate(clips):
@@ -126,6 +130,11 @@ def write_fixture(name: str, model: HarkResNet, fe: FrontEndConfig, normalize: d
             key = f"clip{i}"
             tensors[f"{key}.logmel"] = mel.contiguous()
             tensors[f"{key}.logits"] = logits.contiguous()
+            verdict = int(logits.argmax())
+            if crops:
+                probs = crop_probabilities(model, x, crops["frames"], crops["count"])[0]
+                tensors[f"{key}.crop_probabilities"] = probs.contiguous()
+                verdict = int(probs.argmax())
             for layer, fmap in taps.items():
                 tensors[f"{key}.mean.{layer}"] = fmap[0].mean(0).contiguous()
                 if layer in full_map_layers:
@@ -133,7 +142,7 @@ def write_fixture(name: str, model: HarkResNet, fe: FrontEndConfig, normalize: d
             meta["clips"].append({"file": clip.filename, "label": clip.category, "target": clip.target,
                                   "decoded": {"rate": rate, "channels": int(samples.shape[1]), **stats(samples)},
                                   "resampled": stats(resampled),
-                                  "top1": int(logits.argmax())})
+                                  "top1": int(logits.argmax()), "verdict": verdict})
     save_file(tensors, str(out_dir / f"{name}.safetensors"))
     (out_dir / f"{name}.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
     return sum((out_dir / f"{name}{ext}").stat().st_size for ext in (".json", ".safetensors"))
@@ -160,6 +169,8 @@ def main() -> None:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "datasets" / "esc50"))
     ap.add_argument("--clips", type=int, default=3)
     ap.add_argument("--command", default="", help="the training command, recorded in the model card")
+    ap.add_argument("--eval-crops", type=int, default=None,
+                    help="crops per window at test time (default: the run's train.eval_crops)")
     args = ap.parse_args()
     torch.set_num_threads(1)
 
@@ -187,9 +198,14 @@ def main() -> None:
         from hark_train.data import class_names
         labels = class_names(read_meta(args.data))
         metrics, train_cfg = {}, {"note": "untrained: randomly initialised for development"}
+        train_cfg.update(crop_frames=cfg.train.crop_frames, eval_crops=cfg.train.eval_crops)
     else:
         ap.error("give --run or --random-init")
     model.eval()
+    eval_crops = args.eval_crops if args.eval_crops is not None else train_cfg.get("eval_crops", 1)
+    crops = card_entry(train_cfg.get("crop_frames", 0), eval_crops)
+    scored_as = (f"the mean over {crops['count']} crops of {crops['frames']} frames of one 5-s window per clip"
+                 if crops else "one 5-s window per clip")
 
     card = {
         "format": "hark-model-card/1",
@@ -205,10 +221,14 @@ def main() -> None:
                      "wall_seconds": metrics.get("wall_seconds"), "machine": metrics.get("machine"),
                      "command": args.command or None},
         "evaluation": {"protocol": "trained on ESC-50 folds 1-4 (settings chosen on a validation split of folds 1-4); "
-                                   "fold 5 scored once, after training, on one 5-s window per clip",
+                                   f"fold 5 scored once, after training, on {scored_as}",
                        "fold5_top1": metrics.get("test_top1"), "fold5_top5": metrics.get("test_top5")},
         "license": LICENSE,
     }
+    if crops:
+        card["crops"] = crops
+        if "test_top1_whole_window" in metrics:
+            card["evaluation"]["fold5_top1_whole_window"] = metrics["test_top1_whole_window"]
     models = Path(args.models)
     models.mkdir(parents=True, exist_ok=True)
     save_file(state_tensors(model), str(models / f"{args.name}.safetensors"),
@@ -219,7 +239,7 @@ def main() -> None:
     clips = fixture_clips(root, args.clips)
     fixtures = Path(args.fixtures)
     last_stage = f"layer{len(mc.blocks)}"
-    size = write_fixture(args.name, model, fe, normalize, None, root, fixtures, clips, [last_stage])
+    size = write_fixture(args.name, model, fe, normalize, None, root, fixtures, clips, [last_stage], crops)
     seed = seed_size_random_model()
     seed_card = {
         "format": "hark-model-card/1", "name": "seed-resnet-random",

@@ -23,8 +23,9 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hark_train.augment import mixup, random_gain, spec_augment, time_shift  # noqa: E402
+from hark_train.augment import mixup, random_crop, random_gain, spec_augment, time_shift  # noqa: E402
 from hark_train.config import load_config  # noqa: E402
+from hark_train.crops import crop_probabilities  # noqa: E402
 from hark_train.data import class_names, load_logmels  # noqa: E402
 from hark_train.model import HarkResNet, count_macs  # noqa: E402
 from hark_train.plots import plot_curves  # noqa: E402
@@ -43,16 +44,50 @@ def machine_description() -> str:
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
-def evaluate(model, x: torch.Tensor, y: torch.Tensor, batch: int = 100) -> tuple[float, float, np.ndarray]:
+def evaluate(model, x: torch.Tensor, y: torch.Tensor, crop_frames: int = 0, crops: int = 1,
+             batch: int = 100) -> tuple[float, float, np.ndarray]:
+    """Loss, top-1 and class probabilities; windows scored whole or as the mean over crops."""
     model.eval()
-    logits = []
+    probs = []
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            logits.append(model(x[i:i + batch].contiguous(memory_format=torch.channels_last)))
-    logits = torch.cat(logits)
-    loss = F.cross_entropy(logits, y).item()
-    acc = (logits.argmax(1) == y).float().mean().item()
-    return loss, acc, logits.numpy()
+            xb = x[i:i + batch].contiguous(memory_format=torch.channels_last)
+            probs.append(crop_probabilities(model, xb, crop_frames, crops))
+    probs = torch.cat(probs)
+    loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), y).item()
+    acc = (probs.argmax(1) == y).float().mean().item()
+    return loss, acc, probs.numpy()
+
+
+def score_test(model, x: torch.Tensor, y: torch.Tensor, tc) -> dict:
+    """Top-1/top-5 on the test folds as the model card's protocol scores them (crops or whole
+    windows), and the whole-window top-1 beside it."""
+    _, acc, probs = evaluate(model, x, y, tc.crop_frames, tc.eval_crops)
+    top5 = np.argsort(-probs, 1)[:, :5]
+    scores = {"test_top1": acc, "test_top5": float(np.mean([t in r for t, r in zip(y.numpy(), top5)])),
+              "test_crops": tc.eval_crops if tc.crop_frames > 0 else 1}
+    if scores["test_crops"] > 1:
+        scores["test_top1_whole_window"] = evaluate(model, x, y)[1]
+    return scores
+
+
+def rescore(cfg, out: Path, cache: str) -> None:
+    """Scores a finished run's checkpoint on its test folds again, with the config's (possibly
+    newer) scoring protocol; updates metrics.json. Only for runs whose checkpoint predates a
+    protocol setting: it must not be used to choose settings."""
+    ckpt = torch.load(out / "checkpoint.pt", weights_only=False)
+    model = HarkResNet(cfg.model)
+    model.load_state_dict(ckpt["state_dict"])
+    mels, clips = load_logmels(cfg.data.root, cfg.frontend, cache)
+    folds = np.array([c.fold for c in clips])
+    idx = np.where(np.isin(folds, cfg.data.test_folds))[0]
+    norm = ckpt["normalize"]
+    x = (torch.from_numpy(mels[idx]).unsqueeze(1) - norm["mean"]) / norm["std"]
+    y = torch.from_numpy(np.array([clips[i].target for i in idx])).long()
+    metrics = json.loads((out / "metrics.json").read_text())
+    metrics.update(score_test(model, x, y, cfg.train))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    print(json.dumps({k: v for k, v in metrics.items() if k.startswith("test_")}), flush=True)
 
 
 def main() -> None:
@@ -63,11 +98,16 @@ def main() -> None:
     ap.add_argument("--out", required=True, help="run folder (checkpoint, logs, metrics, curves)")
     ap.add_argument("--cache", default=str(Path(__file__).resolve().parent / "cache"),
                     help="folder for the precomputed log-mels")
+    ap.add_argument("--rescore", action="store_true",
+                    help="score the finished run in --out on its test folds with this config's protocol")
     args = ap.parse_args()
 
     cfg = load_config(args.config, args.set)
     tc = cfg.train
     torch.set_num_threads(tc.threads)
+    if args.rescore:
+        rescore(cfg, Path(args.out), args.cache)
+        return
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
     gen = torch.Generator().manual_seed(tc.seed)
@@ -122,6 +162,7 @@ def main() -> None:
             x = (db - mean) / std
             if tc.time_shift:
                 x = time_shift(x, gen)
+            x = random_crop(x, tc.crop_frames, tc.crop_candidates, gen)
             x = spec_augment(x, tc, gen).contiguous(memory_format=torch.channels_last)
             if tc.label_smoothing > 0:
                 y = y * (1 - tc.label_smoothing) + tc.label_smoothing / num_classes
@@ -145,7 +186,7 @@ def main() -> None:
                "lr": sched.get_last_lr()[0], "epoch_seconds": time.time() - t0}
         scored = ema if ema is not None else model
         if len(x_val):
-            row["val_loss"], row["val_acc"], _ = evaluate(scored, x_val, y_val)
+            row["val_loss"], row["val_acc"], _ = evaluate(scored, x_val, y_val, tc.crop_frames, tc.eval_crops)
         rows.append(row)
         for k, v in row.items():
             if k != "epoch":
@@ -155,7 +196,7 @@ def main() -> None:
     final = ema if ema is not None else model
     if ema is not None and len(x_val):
         # How much the weight average helps, on the validation folds only.
-        _, live_acc, _ = evaluate(model, x_val, y_val)
+        _, live_acc, _ = evaluate(model, x_val, y_val, tc.crop_frames, tc.eval_crops)
         rows[-1]["val_acc_live_weights"] = live_acc
         print(f"validation: EMA weights {rows[-1]['val_acc']:.4f}, live weights {live_acc:.4f}", flush=True)
     wall = time.time() - started
@@ -165,11 +206,8 @@ def main() -> None:
                "last": rows[-1]}
     if cfg.data.test_folds:
         x_test, y_test = subset(cfg.data.test_folds)
-        _, acc, logits = evaluate(final, (x_test - mean) / std, y_test)
-        metrics["test_top1"] = acc
-        top5 = np.argsort(-logits, 1)[:, :5]
-        metrics["test_top5"] = float(np.mean([y in t for y, t in zip(y_test.numpy(), top5)]))
-        print(f"test folds {cfg.data.test_folds}: top-1 {acc:.4f}", flush=True)
+        metrics.update(score_test(final, (x_test - mean) / std, y_test, tc))
+        print(f"test folds {cfg.data.test_folds}: top-1 {metrics['test_top1']:.4f}", flush=True)
     with open(out / "metrics.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[-1].keys()))
         w.writeheader()

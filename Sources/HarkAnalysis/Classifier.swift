@@ -26,16 +26,26 @@ public struct WindowPrediction: Sendable {
 }
 
 /// Log-mel + model for windows of one length. Owns scratch memory: one per thread.
+///
+/// A model trained on crops (its card has `crops`) scores a window as the mean over its crops, as
+/// its validation chose; feature maps still come from one pass over the whole window.
 public final class Classifier {
     public let model: ResNet
     public let logMel: LogMelSpectrogram
     private let session: InferenceSession
+    private let cropSession: (crops: ModelCard.Crops, session: InferenceSession)?
     private var features: [Float] = []
+    private var crop: [Float] = []
 
     public init(model: ResNet) throws {
         self.model = model
         logMel = try LogMelSpectrogram(parameters: model.card.frontend.logMel)
         session = model.makeSession()
+        if let crops = model.card.crops, crops.count > 1 || crops.frames < model.card.frontend.logMel.frames {
+            cropSession = (crops, model.makeSession(frames: crops.frames))
+        } else {
+            cropSession = nil
+        }
     }
 
     public var parameters: LogMelParameters { model.card.frontend.logMel }
@@ -57,12 +67,43 @@ public final class Classifier {
 
     /// Classifies an already computed log-mel window.
     public func classify(logMel mel: [Float], start: Double = 0, topK: Int = 3, taps: Set<String> = []) throws -> WindowPrediction {
-        let inference = try session.run(logMel: mel, taps: taps)
+        let probabilities: [Float]
+        var featureMaps: [String: FeatureMap] = [:]
+        if let cropSession {
+            probabilities = try cropAveragedProbabilities(mel, crops: cropSession.crops, session: cropSession.session)
+            if !taps.isEmpty { featureMaps = try session.run(logMel: mel, taps: taps).featureMaps }
+        } else {
+            let inference = try session.run(logMel: mel, taps: taps)
+            probabilities = inference.probabilities
+            featureMaps = inference.featureMaps
+        }
         let labels = model.labels
-        let top = inference.top(topK).map { ScoredLabel(index: $0.index, label: labels[$0.index].name,
-                                                         emoji: labels[$0.index].emoji, score: $0.probability) }
-        return WindowPrediction(start: start, top: top, probabilities: inference.probabilities,
-                                featureMaps: inference.featureMaps)
+        let top = Softmax.top(topK, of: probabilities).map {
+            ScoredLabel(index: $0.index, label: labels[$0.index].name, emoji: labels[$0.index].emoji, score: $0.probability)
+        }
+        return WindowPrediction(start: start, top: top, probabilities: probabilities, featureMaps: featureMaps)
+    }
+
+    /// Mean softmax over the card's crops of a [n_mels × frames] log-mel window.
+    private func cropAveragedProbabilities(_ mel: [Float], crops: ModelCard.Crops,
+                                           session: InferenceSession) throws -> [Float] {
+        let mels = parameters.nMels, frames = parameters.frames
+        guard mel.count == mels * frames else {
+            throw EngineError.wrongInputSize(expected: mels * frames, got: mel.count)
+        }
+        var sum = [Float](repeating: 0, count: model.labels.count)
+        if crop.count != mels * crops.frames { crop = [Float](repeating: 0, count: mels * crops.frames) }
+        for first in crops.starts(windowFrames: frames) {
+            for m in 0..<mels {
+                for t in 0..<crops.frames {
+                    crop[m * crops.frames + t] = mel[m * frames + (first + t) % frames]
+                }
+            }
+            let p = try session.run(logMel: crop).probabilities
+            for i in sum.indices { sum[i] += p[i] }
+        }
+        let scale = 1 / Float(crops.count)
+        return sum.map { $0 * scale }
     }
 
     /// Every window of a prepared file, `hopSeconds` apart.

@@ -34,8 +34,7 @@ public struct Inference: Sendable {
 
     /// The k most probable classes, best first.
     public func top(_ k: Int) -> [(index: Int, probability: Float)] {
-        let p = probabilities
-        return p.indices.sorted { p[$0] > p[$1] }.prefix(k).map { ($0, p[$0]) }
+        Softmax.top(k, of: probabilities)
     }
 }
 
@@ -45,6 +44,12 @@ public enum Softmax {
         let exps = logits.map { Foundation.exp(Double($0 - peak)) }
         let total = exps.reduce(0, +)
         return exps.map { Float($0 / total) }
+    }
+
+    /// The k largest of `probabilities` with their indices, best first.
+    public static func top(_ k: Int, of probabilities: [Float]) -> [(index: Int, probability: Float)] {
+        let p = probabilities
+        return p.indices.sorted { p[$0] > p[$1] }.prefix(k).map { ($0, p[$0]) }
     }
 }
 

@@ -16,6 +16,8 @@ public struct ModelCard: Codable, Sendable {
     public var evaluation: Evaluation?
     public var training: Training?
     public var license: License?
+    /// How a window is scored when the model was trained on shorter crops; nil = whole windows.
+    public var crops: Crops?
 
     public struct Architecture: Codable, Sendable, Equatable {
         public enum Stem: String, Codable, Sendable {
@@ -115,13 +117,30 @@ public struct ModelCard: Codable, Sendable {
         enum CodingKeys: String, CodingKey { case wallSeconds = "wall_seconds", machine, command }
     }
 
+    /// Test-time crop averaging: a window's probabilities are the mean softmax over `count` crops
+    /// of `frames` frames, evenly spaced and wrapping around the window's end (as in training).
+    public struct Crops: Codable, Sendable, Equatable {
+        public var count: Int
+        public var frames: Int
+
+        public init(count: Int, frames: Int) {
+            self.count = count
+            self.frames = frames
+        }
+
+        /// First frame of each crop in a window of `windowFrames` frames.
+        public func starts(windowFrames: Int) -> [Int] {
+            (0..<count).map { $0 * windowFrames / count }
+        }
+    }
+
     public struct License: Codable, Sendable {
         public var weights: String?
         public var data: String?
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, name, description, architecture, frontend, labels, layers, weights, evaluation, training, license
+        case format, name, description, architecture, frontend, labels, layers, weights, evaluation, training, license, crops
     }
 
     public static func load(path: String) throws(EngineError) -> ModelCard {
@@ -144,6 +163,10 @@ public struct ModelCard: Codable, Sendable {
             try card.frontend.logMel.validate()
         } catch {
             throw .malformedModelCard(path: path, reason: error.description)
+        }
+        if let crops = card.crops, crops.count < 1 || !(1...card.frontend.logMel.frames).contains(crops.frames) {
+            throw .malformedModelCard(path: path, reason: "crops: \(crops.count) of \(crops.frames) frames "
+                                      + "in a window of \(card.frontend.logMel.frames)")
         }
         return card
     }

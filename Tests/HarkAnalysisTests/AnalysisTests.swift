@@ -30,6 +30,45 @@ import TestSupport
     }
 }
 
+/// A window's probabilities as PyTorch computes them under the model card's protocol.
+@Suite struct ClassifierParityTests {
+    @Test func windowProbabilitiesMatchPyTorch() throws {
+        let model = try ResNet.load(cardPath: TestPaths.shippedModelCard)
+        let name = ParityFixture.shippedModelName
+        let fixture = try ParityFixture.load(name)
+        let tensors = try FixtureTensors.load(name)
+        let classifier = try Classifier(model: model)
+        for (i, clip) in fixture.clips.enumerated() {
+            let mel = try #require(tensors["clip\(i).logmel"]).values
+            let expected: [Float]
+            if model.card.crops != nil {
+                expected = try #require(tensors["clip\(i).crop_probabilities"], "fixture lacks the crop average").values
+            } else {
+                expected = Softmax.probabilities(try #require(tensors["clip\(i).logits"]).values)
+            }
+            let prediction = try classifier.classify(logMel: mel, topK: 1)
+            let worst = maxAbsDifference(prediction.probabilities, expected)
+            #expect(worst <= 1e-4, "\(clip.file): probabilities max |Δ| = \(worst)")
+            #expect(prediction.top[0].index == clip.verdict)
+        }
+    }
+
+    @Test func cropsBeyondTheWindowAreRejected() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hark-crops-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var card = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestPaths.shippedModelCard))) as? [String: Any]
+        card?["crops"] = ["count": 8, "frames": 100_000]
+        let path = dir.appendingPathComponent("card.json").path
+        try JSONSerialization.data(withJSONObject: try #require(card)).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try ModelCard.load(path: path)
+        } throws: { error in
+            String(describing: error).contains("crops")
+        }
+    }
+}
+
 /// `hark eval`'s engine on a handful of fold-5 clips.
 @Suite struct EvaluatorTests {
     @Test func reportIsConsistentAndMatchesThePyTorchVerdicts() throws {
@@ -41,7 +80,7 @@ import TestSupport
         #expect(clips.count == fixture.clips.count)
         let report = try Evaluator.run(model: model, clips: clips, folds: [5], workers: 2)
         #expect(report.clips == clips.count && report.failed.isEmpty)
-        let expectedHits = fixture.clips.filter { $0.top1 == $0.target }.count
+        let expectedHits = fixture.clips.filter { $0.verdict == $0.target }.count
         #expect(abs(report.top1 - Double(expectedHits) / Double(clips.count)) < 1e-9)
         #expect(report.top5 >= report.top1)
         #expect(report.perClassRecall.reduce(0) { $0 + $1.clips } == clips.count)

@@ -20,7 +20,10 @@ public struct ParityFixture: Decodable, Sendable {
         public var target: Int
         public var decoded: Stats
         public var resampled: Stats
+        /// Argmax of the whole window's logits.
         public var top1: Int
+        /// The class the model card's protocol picks (the mean over crops when it has them).
+        public var verdict: Int
     }
 
     public struct FrontEnd: Decodable, Sendable {

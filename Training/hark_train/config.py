@@ -66,6 +66,15 @@ class TrainConfig:
     time_masks: int = 2
     time_mask_width: int = 40
     time_shift: bool = True        # random circular shift along time
+    # Train on random crops of this many frames (0 = whole window); scoring always uses the whole
+    # window, which the global average pool accepts. Shorter inputs make each epoch cheaper.
+    crop_frames: int = 0
+    # Draw this many crop positions per example and keep the loudest, so few crops are mostly
+    # silence (ESC-50 pads short sounds with it) yet still carry the clip's label.
+    crop_candidates: int = 1
+    # Score validation and test windows as the mean over this many evenly spaced crops of
+    # `crop_frames` frames (1 = the whole window); the model card carries it to the Swift side.
+    eval_crops: int = 1
     gain_db: float = 6.0           # random gain ± this many dB
     ema_decay: float = 0.0         # 0 = off
     seed: int = 1
