@@ -26,9 +26,9 @@ let package = Package(
         // Decoding files and converting sample formats/rates.
         .target(name: "HarkAudio", dependencies: ["CSndFile", "CSoxr"]),
         // The log-mel front-end (parity with torchaudio).
-        .target(name: "HarkFeatures", dependencies: ["CKissFFT"]),
+        .target(name: "HarkFeatures", dependencies: ["CKissFFT"], swiftSettings: optimizedInDebug),
         // The inference engine: safetensors, model card, ResNet on OpenBLAS, feature-map taps.
-        .target(name: "HarkEngine", dependencies: ["COpenBLAS", "HarkFeatures"]),
+        .target(name: "HarkEngine", dependencies: ["COpenBLAS", "HarkFeatures"], swiftSettings: optimizedInDebug),
         // Files through the whole chain: classify, evaluate on ESC-50, benchmark.
         .target(name: "HarkAnalysis", dependencies: ["COpenBLAS", "HarkAudio", "HarkFeatures", "HarkEngine"]),
         // Live audio sources: ALSA, PulseAudio, files, raw stdin.
@@ -57,3 +57,8 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// The DSP and the engine's loops are optimized in debug builds too: unoptimized they run ~50×
+/// slower (a window's verdict takes a second), too slow for the live tests that `swift test` runs
+/// against real capture in real time.
+var optimizedInDebug: [SwiftSetting] { [.unsafeFlags(["-O"], .when(configuration: .debug))] }

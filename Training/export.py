@@ -181,6 +181,9 @@ def main() -> None:
         model = HarkResNet(mc)
         model.load_state_dict(ckpt["state_dict"])
         normalize, labels, metrics, train_cfg = ckpt["normalize"], ckpt["labels"], ckpt["metrics"], ckpt["config"]["train"]
+        metrics_file = Path(args.run) / "metrics.json"
+        if metrics_file.exists():  # newer than the checkpoint's copy after `train.py --rescore`
+            metrics = json.loads(metrics_file.read_text())
     elif args.random_init:
         from hark_train.config import load_config
         cfg = load_config(args.random_init)
@@ -203,6 +206,7 @@ def main() -> None:
         ap.error("give --run or --random-init")
     model.eval()
     eval_crops = args.eval_crops if args.eval_crops is not None else train_cfg.get("eval_crops", 1)
+    train_cfg = {**train_cfg, "eval_crops": eval_crops}
     crops = card_entry(train_cfg.get("crop_frames", 0), eval_crops)
     scored_as = (f"the mean over {crops['count']} crops of {crops['frames']} frames of one 5-s window per clip"
                  if crops else "one 5-s window per clip")

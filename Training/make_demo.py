@@ -22,6 +22,7 @@ from safetensors.torch import load_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.config import frontend_from_dict, model_from_dict  # noqa: E402
+from hark_train.crops import crop_probabilities  # noqa: E402
 from hark_train.data import read_meta  # noqa: E402
 from hark_train.frontend import LogMel, load_window  # noqa: E402
 from hark_train.model import HarkResNet  # noqa: E402
@@ -58,7 +59,8 @@ def main() -> None:
     with torch.no_grad():
         for clip in clips:
             x = (logmel(torch.from_numpy(load_window(str(root / "audio" / clip.filename), fe))) - norm["mean"]) / norm["std"]
-            p = torch.softmax(model(x[None, None]), 1)[0, clip.target].item()
+            crops = card.get("crops") or {"frames": 0, "count": 1}
+            p = crop_probabilities(model, x[None, None], crops["frames"], crops["count"])[0, clip.target].item()
             if p > best.get(clip.category, (-1.0, None))[0]:
                 best[clip.category] = (p, clip)
 

@@ -118,6 +118,15 @@ public enum Benchmark {
             gflops["\(threads)"] = 2 * Double(macs) / (t.p50Milliseconds / 1e3) / 1e9
             peaks["\(threads)"] = sgemmPeak()
         }
+        if let crops = model.card.crops {
+            // What a window's verdict costs when the card scores it as the mean over crops.
+            BLASThreads.set(1)
+            let classifier = try Classifier(model: model)
+            for _ in 0..<3 { _ = try classifier.classify(logMel: mel) }
+            let times = try timeWithCPU(runs) { _ = try classifier.classify(logMel: mel) }
+            stages.append(StageTiming(stage: "window verdict (\(crops.count) crops × \(crops.frames) frames)", threads: 1,
+                                      samples: times.wall, cpuSamples: times.cpu))
+        }
         return BenchmarkReport(model: model.card.name, input: file, modelInput: session.inputShape.description, macs: macs,
                                blasCore: BLASThreads.coreName,
                                convolutions: session.convolutionPlan.map { [$0.layer, $0.algorithm] },
