@@ -91,9 +91,11 @@ public final class LivePipeline: Sendable {
         guard let loop = capture.value else { return }
         Thread.detachNewThread { [self] in
             let outcome = loop.run()
+            // A failure claims the outcome before the scheduler learns the input ended; otherwise
+            // its end-of-stream finish could win the race and hide the error.
+            if case .failed(let why) = outcome { finish(.failed(why)) }
             shared.withLock { $0.inputEnded = true }
             wakeScheduler.signal()
-            if case .failed(let why) = outcome { finish(.failed(why)) }
             if outcome == .endOfStream {
                 emitStatus(StatusMessage(.streamEnded, wallTime: WallClock.now(), message: "end of stream"))
             }
