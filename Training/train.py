@@ -59,6 +59,13 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor, crop_frames: int = 0, crop
     return loss, acc, probs.numpy()
 
 
+def fold_subset(mels: np.ndarray, clips: list, fold_list: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The log-mels [N, 1, mels, frames] (dB) and targets of the clips in `fold_list`."""
+    idx = np.where(np.isin([c.fold for c in clips], fold_list))[0]
+    targets = np.array([clips[i].target for i in idx])
+    return torch.from_numpy(mels[idx]).unsqueeze(1), torch.from_numpy(targets).long()
+
+
 def score_test(model, x: torch.Tensor, y: torch.Tensor, tc) -> dict:
     """Top-1/top-5 on the test folds as the model card's protocol scores them (crops or whole
     windows), and the whole-window top-1 beside it."""
@@ -79,11 +86,9 @@ def rescore(cfg, out: Path, cache: str) -> None:
     model = HarkResNet(cfg.model)
     model.load_state_dict(ckpt["state_dict"])
     mels, clips = load_logmels(cfg.data.root, cfg.frontend, cache)
-    folds = np.array([c.fold for c in clips])
-    idx = np.where(np.isin(folds, cfg.data.test_folds))[0]
+    x_db, y = fold_subset(mels, clips, cfg.data.test_folds)
     norm = ckpt["normalize"]
-    x = (torch.from_numpy(mels[idx]).unsqueeze(1) - norm["mean"]) / norm["std"]
-    y = torch.from_numpy(np.array([clips[i].target for i in idx])).long()
+    x = (x_db - norm["mean"]) / norm["std"]
     metrics = json.loads((out / "metrics.json").read_text())
     metrics.update(score_test(model, x, y, cfg.train))
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
@@ -118,12 +123,9 @@ def main() -> None:
     root = cfg.data.root
     mels, clips = load_logmels(root, cfg.frontend, args.cache)
     feature_seconds = time.time() - started
-    folds = np.array([c.fold for c in clips])
-    targets = np.array([c.target for c in clips])
 
     def subset(fold_list):
-        idx = np.where(np.isin(folds, fold_list))[0]
-        return torch.from_numpy(mels[idx]).unsqueeze(1), torch.from_numpy(targets[idx]).long()
+        return fold_subset(mels, clips, fold_list)
 
     x_train_db, y_train = subset(cfg.data.train_folds)
     # One global mean/std from the training folds; written to the model card for the Swift side.
