@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hark_train.augment import mixup, random_crop, random_gain, spec_augment, time_shift  # noqa: E402
+from hark_train.augment import mixup, random_crop, random_gain, random_warp, spec_augment, time_shift  # noqa: E402
 from hark_train.config import load_config  # noqa: E402
 from hark_train.crops import crop_probabilities  # noqa: E402
 from hark_train.data import class_names, load_logmels  # noqa: E402
@@ -164,7 +164,10 @@ def main() -> None:
             x = (db - mean) / std
             if tc.time_shift:
                 x = time_shift(x, gen)
-            x = random_crop(x, tc.crop_frames, tc.crop_candidates, gen)
+            if tc.crop_frames > 0 and (tc.time_stretch > 0 or tc.freq_shift > 0):
+                x = random_warp(x, tc.crop_frames, tc.time_stretch, tc.freq_shift, tc.crop_candidates, gen)
+            else:
+                x = random_crop(x, tc.crop_frames, tc.crop_candidates, gen)
             x = spec_augment(x, tc, gen).contiguous(memory_format=torch.channels_last)
             if tc.label_smoothing > 0:
                 y = y * (1 - tc.label_smoothing) + tc.label_smoothing / num_classes
@@ -187,7 +190,7 @@ def main() -> None:
         row = {"epoch": epoch, "train_loss": tot_loss / seen, "train_acc": tot_acc / seen,
                "lr": sched.get_last_lr()[0], "epoch_seconds": time.time() - t0}
         scored = ema if ema is not None else model
-        if len(x_val):
+        if len(x_val) and (epoch % max(1, tc.val_every) == 0 or epoch == tc.epochs):
             row["val_loss"], row["val_acc"], _ = evaluate(scored, x_val, y_val, tc.crop_frames, tc.eval_crops)
         rows.append(row)
         for k, v in row.items():

@@ -77,3 +77,32 @@ def mixup(db: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, gen: torch.Genera
         mixed = l4 * db + (1 - l4) * db[perm]
     ymix = lam.view(b, 1) * y + (1 - lam.view(b, 1)) * y[perm]
     return mixed, ymix
+
+
+def random_warp(x: torch.Tensor, frames: int, stretch: float, freq_shift: float, candidates: int,
+                gen: torch.Generator) -> torch.Tensor:
+    """A random crop of `frames` frames, time-stretched by a factor in [1/(1+stretch), 1+stretch]
+    and shifted by up to ±`freq_shift` mel bins: the spectrogram-side stand-ins for time
+    stretching and pitch shifting the audio, which change how fast and how high a sound is
+    without changing what it is.
+
+    A crop `frames * (1 + stretch)` long is taken first (loudest of `candidates`), then each
+    example reads its own span of it by bilinear interpolation.
+    """
+    b, c, mels, _ = x.shape
+    span = int(math.ceil(frames * (1 + stretch)))
+    x = random_crop(x, span, candidates, gen)
+    span = x.shape[-1]
+    log_rate = (torch.rand(b, generator=gen) * 2 - 1) * math.log1p(stretch)
+    rate = torch.exp(log_rate).clamp(max=span / frames)                  # source frames per output frame
+    shift = (torch.rand(b, generator=gen) * 2 - 1) * freq_shift          # in mel bins
+    offset = (span - frames * rate) / 2                                   # centre the read span
+    j = torch.arange(frames, dtype=torch.float32)
+    src_t = offset[:, None] + (j[None, :] + 0.5) * rate[:, None]          # [b, frames], pixel edges
+    src_f = torch.arange(mels, dtype=torch.float32)[None, :] + 0.5 + shift[:, None]   # [b, mels]
+    # grid_sample coordinates (align_corners=False): pixel edge p ↦ 2p/size - 1.
+    gx = (2 * src_t / span - 1)[:, None, :].expand(b, mels, frames)
+    gy = (2 * src_f / mels - 1)[:, :, None].expand(b, mels, frames)
+    grid = torch.stack([gx, gy], dim=-1)
+    return torch.nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="border",
+                                           align_corners=False)

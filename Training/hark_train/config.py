@@ -75,8 +75,13 @@ class TrainConfig:
     # Score validation and test windows as the mean over this many evenly spaced crops of
     # `crop_frames` frames (1 = the whole window); the model card carries it to the Swift side.
     eval_crops: int = 1
+    # With crops: stretch each crop in time by a random factor in [1/(1+t), 1+t] and shift it by
+    # up to ± this many mel bins (spectrogram-side time stretch and pitch shift; 0 = off).
+    time_stretch: float = 0.0
+    freq_shift: float = 0.0
     gain_db: float = 6.0           # random gain ± this many dB
     ema_decay: float = 0.0         # 0 = off
+    val_every: int = 1             # score the validation folds every n epochs (and after the last)
     seed: int = 1
     threads: int = 2
 

@@ -14,8 +14,9 @@ def plot_curves(rows: list[dict], path: Path, title: str) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "acc", "accuracy")):
         ax.plot(epochs, [r[f"train_{key}"] for r in rows], label="train (mixed targets)")
-        if "val_" + key in rows[0]:
-            ax.plot(epochs, [r[f"val_{key}"] for r in rows], label="validation")
+        scored = [r for r in rows if "val_" + key in r]   # validation may run every few epochs
+        if scored:
+            ax.plot([r["epoch"] for r in scored], [r[f"val_{key}"] for r in scored], label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
