@@ -49,6 +49,8 @@ public final class LivePipeline: Sendable {
         var lastCaptureNanos: UInt64 = 0
         var scheduledThrough = 0
         var lastDropReport: UInt64 = 0
+        /// The final `stopped` status went out; nothing may follow it.
+        var summarized = false
     }
     private let shared = Mutex(Shared())
 
@@ -111,10 +113,12 @@ public final class LivePipeline: Sendable {
         DispatchQueue.global().async { [self] in finish(.stopped) }
     }
 
-    /// Blocks until the run is over and returns why.
+    /// Blocks until the run is over and returns why. A window still in the model when the summary
+    /// went out is joined (bounded) first, so the process never exits under a running model.
     public func wait() -> Outcome {
         finished.wait()
         finished.signal()  // let other waiters through
+        _ = inFlight.wait(timeout: .now() + .seconds(10))
         return shared.withLock { $0.outcome } ?? .stopped
     }
 
@@ -224,6 +228,12 @@ public final class LivePipeline: Sendable {
     // MARK: model queue
 
     private func classify(window: [Float], start: Int, end: Int, capturedAt: UInt64) {
+        // A window still queued after a stop is not worth a model pass: the summary is due.
+        // It is counted as dropped, so the summary still accounts for every window cut.
+        if shared.withLock({ $0.stopping }) {
+            counters.update { $0.windowsDropped += 1 }
+            return
+        }
         let rms = EnergyGate.rmsDBFS(window)
         let gated = rms < settings.detector.energyGateDBFS
         var prediction: WindowPrediction?
@@ -251,6 +261,9 @@ public final class LivePipeline: Sendable {
     // MARK: output queue
 
     private func deliverWindow(start: Int, end: Int, rms: Double, gated: Bool, prediction: WindowPrediction?, capturedAt: UInt64) {
+        // A window that outran the stop's grace period: the detector is closed and the summary
+        // sent, so an event from it could never end. (Only a model far slower than real time.)
+        if shared.withLock({ $0.summarized }) { return }
         // A stream shorter than one window starts before 0 (zero-padded): report it from 0.
         let startSeconds = Double(max(start, 0)) / Double(sampleRate), endSeconds = Double(end) / Double(sampleRate)
         // Confined: only the output queue touches the detector.
@@ -312,6 +325,7 @@ public final class LivePipeline: Sendable {
             case .failed(let why): message = why
             }
             try? sink.deliver(.status(StatusMessage(.stopped, wallTime: WallClock.now(), message: message, summary: summary)))
+            shared.withLock { $0.summarized = true }
             finished.signal()
         }
     }

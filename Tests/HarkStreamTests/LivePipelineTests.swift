@@ -135,6 +135,36 @@ final class CollectingSink: LiveSink {
         #expect(sink.statuses.last?.status == .stopped)
     }
 
+    @Test func stopDuringASlowWindowWaitsForItAndNothingFollowsTheSummary() async throws {
+        let model = try modelOrFail()
+        let path = try wav(noise(seconds: 30))
+        var settings = LiveSettings()
+        settings.simulatedModelDelaySeconds = 4.0  // far longer than the stop's 0.7-s grace period
+        settings.emitWindows = true
+        settings.paceToRealTime = true
+        let sink = CollectingSink()
+        let pipeline = try LivePipeline(model: model, settings: settings, sink: sink) { FileSource(path: path) }
+        pipeline.start()
+        try await pause(5.6)  // the first window (ends at 5 s) is in the model
+        let (outcome, stopSeconds) = try await offThread { () -> (LivePipeline.Outcome, Double) in
+            let asked = Date()
+            pipeline.stop()
+            return (pipeline.wait(), Date().timeIntervalSince(asked))
+        }
+        #expect(outcome == .stopped)
+        // wait() returned only once the model was idle: after the slow window, not at the summary.
+        #expect(stopSeconds > 0.9, "wait() returned after \(stopSeconds) s, while the model still ran")
+        #expect(stopSeconds < 6.0)
+        try await pause(0.5)
+        let last = try #require(sink.messages.withLock { $0.last })
+        guard case .status(let status) = last else {
+            Issue.record("a message followed the final status: \(last)")
+            return
+        }
+        #expect(status.status == .stopped)
+        #expect(sink.windows.isEmpty)  // the only window finished after the summary
+    }
+
     @Test func aClosedOutputEndsTheRun() async throws {
         let model = try modelOrFail()
         let path = try wav(noise(seconds: 20))
