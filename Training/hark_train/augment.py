@@ -89,7 +89,7 @@ def random_warp(x: torch.Tensor, frames: int, stretch: float, freq_shift: float,
     A crop `frames * (1 + stretch)` long is taken first (loudest of `candidates`), then each
     example reads its own span of it by bilinear interpolation.
     """
-    b, c, mels, _ = x.shape
+    b, _, mels, _ = x.shape
     span = int(math.ceil(frames * (1 + stretch)))
     x = random_crop(x, span, candidates, gen)
     span = x.shape[-1]
