@@ -52,6 +52,7 @@ def main() -> None:
     model.load_state_dict(state, strict=False)
     model.eval()
     norm = card["frontend"]["normalize"]
+    crops = card.get("crops") or {"frames": 0, "count": 1}   # score clips as the card does
     logmel = LogMel(fe)
     root = Path(args.data)
     clips = [c for c in read_meta(root) if c.fold == 5 and c.category in SHOWCASE]
@@ -59,7 +60,6 @@ def main() -> None:
     with torch.no_grad():
         for clip in clips:
             x = (logmel(torch.from_numpy(load_window(str(root / "audio" / clip.filename), fe))) - norm["mean"]) / norm["std"]
-            crops = card.get("crops") or {"frames": 0, "count": 1}
             p = crop_probabilities(model, x[None, None], crops["frames"], crops["count"])[0, clip.target].item()
             if p > best.get(clip.category, (-1.0, None))[0]:
                 best[clip.category] = (p, clip)
