@@ -29,6 +29,7 @@ from hark_train.crops import crop_probabilities  # noqa: E402
 from hark_train.data import class_names, load_logmels  # noqa: E402
 from hark_train.model import HarkResNet, count_macs  # noqa: E402
 from hark_train.plots import plot_curves  # noqa: E402
+from hark_train.teachers import TeacherEnsemble  # noqa: E402
 
 
 def machine_description() -> str:
@@ -59,9 +60,13 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor, crop_frames: int = 0, crop
     return loss, acc, probs.numpy()
 
 
+def fold_index(clips: list, fold_list: list[int]) -> np.ndarray:
+    return np.where(np.isin([c.fold for c in clips], fold_list))[0]
+
+
 def fold_subset(mels: np.ndarray, clips: list, fold_list: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """The log-mels [N, 1, mels, frames] (dB) and targets of the clips in `fold_list`."""
-    idx = np.where(np.isin([c.fold for c in clips], fold_list))[0]
+    idx = fold_index(clips, fold_list)
     targets = np.array([clips[i].target for i in idx])
     return torch.from_numpy(mels[idx]).unsqueeze(1), torch.from_numpy(targets).long()
 
@@ -132,6 +137,15 @@ def main() -> None:
     mean, std = float(x_train_db.mean()), float(x_train_db.std())
     x_val, y_val = subset(cfg.data.val_folds)
     x_val = (x_val - mean) / std
+    n_mels = cfg.frontend.n_mels
+    teachers = None
+    if tc.teachers:
+        if tc.time_stretch > 0 or tc.freq_shift > 0:
+            raise ValueError("distillation does not support time_stretch/freq_shift")
+        teachers = TeacherEnsemble(tc.teachers, cfg.frontend, cfg.data.train_folds, root, args.cache,
+                                   fold_index(clips, cfg.data.train_folds))
+        # Other front-ends' rows go below the student's; every augmentation but the masks is per frame.
+        x_train_db = teachers.stack(x_train_db)
 
     model = HarkResNet(cfg.model).to(memory_format=torch.channels_last)
     ema = copy.deepcopy(model) if tc.ema_decay > 0 else None
@@ -161,14 +175,19 @@ def main() -> None:
             if tc.gain_db > 0:
                 db = random_gain(db, tc.gain_db, gen)
             db, y = mixup(db, y, tc, gen, rng)
-            x = (db - mean) / std
+            # Shifts and crops are frame gathers (and the warp a linear interpolation), so they
+            # commute with the normalisation that follows them.
             if tc.time_shift:
-                x = time_shift(x, gen)
+                db = time_shift(db, gen)
             if tc.crop_frames > 0 and (tc.time_stretch > 0 or tc.freq_shift > 0):
-                x = random_warp(x, tc.crop_frames, tc.time_stretch, tc.freq_shift, tc.crop_candidates, gen)
+                db = random_warp(db, tc.crop_frames, tc.time_stretch, tc.freq_shift, tc.crop_candidates, gen)
             else:
-                x = random_crop(x, tc.crop_frames, tc.crop_candidates, gen)
+                db = random_crop(db, tc.crop_frames, tc.crop_candidates, gen, level_rows=n_mels)
+            x = (db[:, :, :n_mels] - mean) / std
             x = spec_augment(x, tc, gen).contiguous(memory_format=torch.channels_last)
+            y_label = y.argmax(1)   # the dominant label of the mix, for train accuracy
+            if teachers is not None:
+                y = (1 - tc.distill_weight) * y + tc.distill_weight * teachers.probabilities(db)
             if tc.label_smoothing > 0:
                 y = y * (1 - tc.label_smoothing) + tc.label_smoothing / num_classes
             logits = model(x)
@@ -185,7 +204,7 @@ def main() -> None:
                         be.copy_(bm)
             n = len(idx)
             tot_loss += loss.item() * n
-            tot_acc += (logits.argmax(1) == y.argmax(1)).float().sum().item()
+            tot_acc += (logits.argmax(1) == y_label).float().sum().item()
             seen += n
         row = {"epoch": epoch, "train_loss": tot_loss / seen, "train_acc": tot_acc / seen,
                "lr": sched.get_last_lr()[0], "epoch_seconds": time.time() - t0}

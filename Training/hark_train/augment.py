@@ -34,15 +34,17 @@ def time_shift(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.gather(x, 3, idx[:, None, None, :].expand_as(x))
 
 
-def random_crop(x: torch.Tensor, frames: int, candidates: int, gen: torch.Generator) -> torch.Tensor:
-    """A random circular crop of `frames` frames per example, the loudest of `candidates` draws."""
+def random_crop(x: torch.Tensor, frames: int, candidates: int, gen: torch.Generator,
+                level_rows: int | None = None) -> torch.Tensor:
+    """A random circular crop of `frames` frames per example, the loudest of `candidates` draws,
+    loudness measured over the first `level_rows` mel rows (all by default)."""
     b, _, _, total = x.shape
     if frames <= 0 or frames >= total:
         return x
     starts = torch.randint(0, total, (b, max(1, candidates)), generator=gen)
     if candidates > 1:
         # Mean level of each candidate crop, from a circular running sum of per-frame levels.
-        level = x.mean(dim=(1, 2))                                   # [b, total]
+        level = x[:, :, :level_rows].mean(dim=(1, 2))               # [b, total]
         csum = torch.cat([torch.zeros(b, 1), torch.cat([level, level], 1).cumsum(1)], 1)
         crop_sum = torch.gather(csum, 1, starts + frames) - torch.gather(csum, 1, starts)
         starts = torch.gather(starts, 1, crop_sum.argmax(1, keepdim=True))

@@ -81,6 +81,10 @@ class TrainConfig:
     freq_shift: float = 0.0
     gain_db: float = 6.0           # random gain ± this many dB
     ema_decay: float = 0.0         # 0 = off
+    # Distillation: finished runs (folders with checkpoint.pt) whose mean softmax on each augmented
+    # training crop makes up `distill_weight` of the target, the mixed labels the rest.
+    teachers: list[str] = field(default_factory=list)
+    distill_weight: float = 0.9
     val_every: int = 1             # score the validation folds every n epochs (and after the last)
     seed: int = 1
     threads: int = 2
