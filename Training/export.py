@@ -178,6 +178,8 @@ def main() -> None:
         ckpt = torch.load(Path(args.run) / "checkpoint.pt", map_location="cpu", weights_only=False)
         mc = model_from_dict(ckpt["config"]["model"])
         fe = frontend_from_dict(ckpt["config"]["frontend"])
+        if mc.pool != "avg":
+            raise SystemExit(f"{args.run}: pool {mc.pool!r} is not in the Swift engine (it runs \"avg\" only)")
         model = HarkResNet(mc)
         model.load_state_dict(ckpt["state_dict"])
         normalize, labels, metrics, train_cfg = ckpt["normalize"], ckpt["labels"], ckpt["metrics"], ckpt["config"]["train"]

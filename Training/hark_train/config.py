@@ -46,6 +46,9 @@ class ModelConfig:
     stem_width: int = 32
     blocks: list[int] = field(default_factory=lambda: [2, 2, 2, 2])
     widths: list[int] = field(default_factory=lambda: [32, 64, 128, 256])
+    # "avg": global average over frequency and time. "freq_mean_time_max_mean": average over
+    # frequency, then max + mean over time, so a short sound in a quiet crop is not averaged away.
+    pool: str = "avg"
     dropout: float = 0.5
     num_classes: int = 50
 

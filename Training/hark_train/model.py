@@ -96,7 +96,13 @@ class HarkResNet(nn.Module):
                 x = block(x, f"{stage}.{b}", taps)
             if taps is not None:
                 taps[stage] = x
-        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        if self.cfg.pool == "avg":
+            x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        elif self.cfg.pool == "freq_mean_time_max_mean":
+            x = x.mean(2)
+            x = x.amax(2) + x.mean(2)
+        else:
+            raise ValueError(f"unknown pool {self.cfg.pool!r}")
         return self.fc(self.dropout(x))
 
 
