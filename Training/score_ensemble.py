@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Scores finished runs, alone and averaged, on validation folds they were not trained on.
+
+    python Training/score_ensemble.py --folds 4 --runs Training/runs/expK Training/runs/expP Training/runs/expM
+
+Each run is scored with its own front-end's cached log-mels and its checkpoint's normalisation,
+as the mean softmax over its `eval_crops` crops (or `--crops`); the ensemble is the mean of those probabilities.
+Fold 5 is refused: it is scored once, by a final run.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hark_train.config import frontend_from_dict, model_from_dict  # noqa: E402
+from hark_train.data import load_logmels  # noqa: E402
+from hark_train.model import HarkResNet  # noqa: E402
+from train import evaluate, fold_subset  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", nargs="+", required=True, help="run folders with checkpoint.pt")
+    ap.add_argument("--folds", type=int, nargs="+", required=True, help="validation folds to score")
+    ap.add_argument("--root", default="../shared/datasets/esc50")
+    ap.add_argument("--cache", default=str(Path(__file__).resolve().parent / "cache"))
+    ap.add_argument("--crops", type=int, default=None,
+                    help="crops per window for every run (default: each run's train.eval_crops)")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    if 5 in args.folds:
+        sys.exit("fold 5 is the test fold: it is scored once, by a final run")
+    torch.set_num_threads(args.threads)
+
+    summed, targets = 0, None
+    for run in args.runs:
+        ckpt = torch.load(Path(run) / "checkpoint.pt", weights_only=False)
+        cfg = ckpt["config"]
+        if set(cfg["data"]["train_folds"]) & set(args.folds):
+            sys.exit(f"{run} was trained on folds {cfg['data']['train_folds']}: it cannot be scored on {args.folds}")
+        model = HarkResNet(model_from_dict(cfg["model"]))
+        model.load_state_dict(ckpt["state_dict"])
+        mels, clips = load_logmels(args.root, frontend_from_dict(cfg["frontend"]), args.cache)
+        x, y = fold_subset(mels, clips, args.folds)
+        x = (x - ckpt["normalize"]["mean"]) / ckpt["normalize"]["std"]
+        crops = args.crops or cfg["train"].get("eval_crops")
+        if crops is None:
+            sys.exit(f"{run} predates train.eval_crops: pass --crops")
+        _, acc, probs = evaluate(model, x, y, cfg["train"]["crop_frames"], crops)
+        print(f"{run}: top-1 {acc:.4f}")
+        summed = summed + probs
+        targets = y.numpy()
+    if len(args.runs) > 1:
+        acc = float((summed.argmax(1) == targets).mean())
+        print(f"mean of {len(args.runs)} runs: top-1 {acc:.4f}")
+
+
+if __name__ == "__main__":
+    main()
