@@ -22,13 +22,13 @@ import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hark_train.config import FrontEndConfig, ModelConfig, frontend_from_dict, model_from_dict  # noqa: E402
+from hark_train.config import FrontEndConfig, ModelConfig, frontend_from_dict  # noqa: E402
 from hark_train.crops import card_entry, crop_probabilities  # noqa: E402
 from hark_train.data import read_meta  # noqa: E402
 from hark_train.deterministic import tensor_values  # noqa: E402
 from hark_train.frontend import LogMel, decode, fit_window, resample, to_mono  # noqa: E402
 from hark_train.labels import emoji_for  # noqa: E402
-from hark_train.model import HarkResNet, count_macs  # noqa: E402
+from hark_train.model import HarkResNet, count_macs, load_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BN_EPS = 1e-5
@@ -175,13 +175,10 @@ def main() -> None:
     torch.set_num_threads(1)
 
     if args.run:
-        ckpt = torch.load(Path(args.run) / "checkpoint.pt", map_location="cpu", weights_only=False)
-        mc = model_from_dict(ckpt["config"]["model"])
-        fe = frontend_from_dict(ckpt["config"]["frontend"])
+        model, ckpt = load_run(args.run)
+        mc, fe = model.cfg, frontend_from_dict(ckpt["config"]["frontend"])
         if mc.pool != "avg":
             raise SystemExit(f"{args.run}: pool {mc.pool!r} is not in the Swift engine (it runs \"avg\" only)")
-        model = HarkResNet(mc)
-        model.load_state_dict(ckpt["state_dict"])
         normalize, labels, metrics, train_cfg = ckpt["normalize"], ckpt["labels"], ckpt["metrics"], ckpt["config"]["train"]
         metrics_file = Path(args.run) / "metrics.json"
         if metrics_file.exists():  # newer than the checkpoint's copy after `train.py --rescore`

@@ -16,9 +16,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hark_train.config import frontend_from_dict, model_from_dict  # noqa: E402
+from hark_train.config import frontend_from_dict  # noqa: E402
 from hark_train.data import load_logmels  # noqa: E402
-from hark_train.model import HarkResNet  # noqa: E402
+from hark_train.model import load_run  # noqa: E402
 from train import evaluate, fold_subset  # noqa: E402
 
 
@@ -38,12 +38,10 @@ def main() -> None:
 
     summed, targets = 0, None
     for run in args.runs:
-        ckpt = torch.load(Path(run) / "checkpoint.pt", weights_only=False)
+        model, ckpt = load_run(run)
         cfg = ckpt["config"]
         if set(cfg["data"]["train_folds"]) & set(args.folds):
             sys.exit(f"{run} was trained on folds {cfg['data']['train_folds']}: it cannot be scored on {args.folds}")
-        model = HarkResNet(model_from_dict(cfg["model"]))
-        model.load_state_dict(ckpt["state_dict"])
         mels, clips = load_logmels(args.root, frontend_from_dict(cfg["frontend"]), args.cache)
         x, y = fold_subset(mels, clips, args.folds)
         x = (x - ckpt["normalize"]["mean"]) / ckpt["normalize"]["std"]

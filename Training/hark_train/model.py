@@ -9,11 +9,13 @@ into the convolutions:
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ModelConfig
+from .config import ModelConfig, model_from_dict
 
 
 class BasicBlock(nn.Module):
@@ -104,6 +106,14 @@ class HarkResNet(nn.Module):
         else:
             raise ValueError(f"unknown pool {self.cfg.pool!r}")
         return self.fc(self.dropout(x))
+
+
+def load_run(run: str | Path) -> tuple[HarkResNet, dict]:
+    """A finished run's network, built from its checkpoint's own config, and the checkpoint."""
+    ckpt = torch.load(Path(run) / "checkpoint.pt", map_location="cpu", weights_only=False)
+    model = HarkResNet(model_from_dict(ckpt["config"]["model"]))
+    model.load_state_dict(ckpt["state_dict"])
+    return model, ckpt
 
 
 def count_macs(cfg: ModelConfig, n_mels: int, frames: int) -> int:

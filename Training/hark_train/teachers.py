@@ -8,14 +8,13 @@ are applied to the student's rows only, so the teachers judge the unmasked sound
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from .config import FrontEndConfig, frontend_from_dict, model_from_dict
+from .config import FrontEndConfig, frontend_from_dict
 from .data import load_logmels
-from .model import HarkResNet
+from .model import HarkResNet, load_run
 
 
 @dataclass
@@ -38,7 +37,7 @@ class TeacherEnsemble:
         self.extra_rows: list[np.ndarray] = []   # log-mels of front-ends other than the student's
         front_ends: list[FrontEndConfig] = [student_fe]
         for run in run_dirs:
-            ckpt = torch.load(Path(run) / "checkpoint.pt", weights_only=False)
+            model, ckpt = load_run(run)
             cfg = ckpt["config"]
             folds = cfg["data"]["train_folds"]
             if not set(folds) <= set(train_folds):
@@ -53,8 +52,6 @@ class TeacherEnsemble:
                 self.extra_rows.append(mels[clip_index])
                 front_ends.append(fe)
             start = sum(f.n_mels for f in front_ends[:front_ends.index(fe)])
-            model = HarkResNet(model_from_dict(cfg["model"]))
-            model.load_state_dict(ckpt["state_dict"])
             model.eval().to(memory_format=torch.channels_last)
             self.teachers.append(Teacher(model, slice(start, start + fe.n_mels),
                                          ckpt["normalize"]["mean"], ckpt["normalize"]["std"]))
