@@ -27,7 +27,7 @@ from hark_train.augment import mixup, random_crop, random_gain, random_warp, spe
 from hark_train.config import load_config  # noqa: E402
 from hark_train.crops import crop_probabilities  # noqa: E402
 from hark_train.data import class_names, load_logmels  # noqa: E402
-from hark_train.model import HarkResNet, count_macs  # noqa: E402
+from hark_train.model import HarkResNet, count_macs, load_run  # noqa: E402
 from hark_train.plots import plot_curves  # noqa: E402
 from hark_train.teachers import TeacherEnsemble  # noqa: E402
 
@@ -87,9 +87,7 @@ def rescore(cfg, out: Path, cache: str) -> None:
     """Scores a finished run's checkpoint on its test folds again, with the config's (possibly
     newer) scoring protocol; updates metrics.json. Only for runs whose checkpoint predates a
     protocol setting: it must not be used to choose settings."""
-    ckpt = torch.load(out / "checkpoint.pt", weights_only=False)
-    model = HarkResNet(cfg.model)
-    model.load_state_dict(ckpt["state_dict"])
+    model, ckpt = load_run(out)
     mels, clips = load_logmels(cfg.data.root, cfg.frontend, cache)
     x_db, y = fold_subset(mels, clips, cfg.data.test_folds)
     norm = ckpt["normalize"]
