@@ -145,6 +145,9 @@ def main() -> None:
         # Other front-ends' rows go below the student's; every augmentation but the masks is per frame.
         x_train_db = teachers.stack(x_train_db)
 
+    if tc.precision not in ("fp32", "bf16"):
+        raise ValueError(f"train.precision must be \"fp32\" or \"bf16\", not {tc.precision!r}")
+    bf16 = tc.precision == "bf16"
     model = HarkResNet(cfg.model).to(memory_format=torch.channels_last)
     ema = copy.deepcopy(model) if tc.ema_decay > 0 else None
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
@@ -188,7 +191,9 @@ def main() -> None:
                 y = (1 - tc.distill_weight) * y + tc.distill_weight * teachers.probabilities(db)
             if tc.label_smoothing > 0:
                 y = y * (1 - tc.label_smoothing) + tc.label_smoothing / num_classes
-            logits = model(x)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = model(x)
+            logits = logits.float()
             loss = torch.sum(-y * F.log_softmax(logits, 1), 1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
