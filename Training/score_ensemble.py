@@ -5,14 +5,21 @@
 
 Each run is scored with its own front-end's cached log-mels and its checkpoint's normalisation,
 as the mean softmax over its `eval_crops` crops (or `--crops`); the ensemble is the mean of those probabilities.
-Fold 5 is refused: it is scored once, by a final run.
+Fold 5 is refused, except once for a chosen ensemble whose rule was committed beforehand:
+
+    python Training/score_ensemble.py --folds 5 --final Training/runs/ensemble-fold5.json --runs RUN...
+
+scores only the ensemble (not its members), writes its top-1/top-5 to that file and refuses to run
+again while the file exists.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,9 +38,17 @@ def main() -> None:
     ap.add_argument("--crops", type=int, default=None,
                     help="crops per window for every run (default: each run's train.eval_crops)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--final", metavar="RESULT.json",
+                    help="score the ensemble once on the test fold 5 and record it here")
     args = ap.parse_args()
-    if 5 in args.folds:
-        sys.exit("fold 5 is the test fold: it is scored once, by a final run")
+    final = Path(args.final) if args.final else None
+    if final is not None:
+        if args.folds != [5] or len(args.runs) < 2:
+            sys.exit("--final scores an ensemble of two or more runs on fold 5 alone")
+        if final.exists():
+            sys.exit(f"{final} exists: this ensemble's fold-5 score is already on record")
+    elif 5 in args.folds:
+        sys.exit("fold 5 is the test fold: it is scored once, by a final run (or --final)")
     torch.set_num_threads(args.threads)
 
     summed, targets = 0, None
@@ -49,12 +64,19 @@ def main() -> None:
         if crops is None:
             sys.exit(f"{run} predates train.eval_crops: pass --crops")
         _, acc, probs = evaluate(model, x, y, cfg["train"]["crop_frames"], crops)
-        print(f"{run}: top-1 {acc:.4f}")
+        if final is None:
+            print(f"{run}: top-1 {acc:.4f}")
         summed = summed + probs
         targets = y.numpy()
     if len(args.runs) > 1:
         acc = float((summed.argmax(1) == targets).mean())
         print(f"mean of {len(args.runs)} runs: top-1 {acc:.4f}")
+    if final is not None:
+        top5 = float(np.mean([t in row for t, row in zip(targets, np.argsort(-summed, 1)[:, :5])]))
+        record = {"runs": args.runs, "folds": args.folds, "crops": args.crops or "each run's eval_crops",
+                  "top1": acc, "top5": top5, "clips": len(targets), "command": " ".join(sys.argv)}
+        final.write_text(json.dumps(record, indent=2))
+        print(f"fold 5: top-1 {acc:.4f}, top-5 {top5:.4f} → {final}")
 
 
 if __name__ == "__main__":
