@@ -89,7 +89,8 @@ class TrainConfig:
     teachers: list[str] = field(default_factory=list)
     distill_weight: float = 0.9
     # "bf16": the training forward pass runs under CPU bfloat16 autocast (weights, optimiser and
-    # every evaluation stay float32, as in the Swift engine); ~2-3x faster on CPUs with AVX512-BF16.
+    # every evaluation stay float32, as in the Swift engine). On this AVX512-BF16 CPU: 1.2x faster
+    # on 64 x 108 crops, 2.1x on 128 x 216 (Training/EXPERIMENTS.md, seventh round).
     precision: str = "fp32"
     val_every: int = 1             # score the validation folds every n epochs (and after the last)
     seed: int = 1
