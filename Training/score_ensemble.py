@@ -19,14 +19,13 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.config import frontend_from_dict  # noqa: E402
-from hark_train.data import load_logmels  # noqa: E402
+from hark_train.data import cache_key, load_logmels  # noqa: E402
 from hark_train.model import load_run  # noqa: E402
-from train import evaluate, fold_subset  # noqa: E402
+from train import evaluate, fold_subset, top_k_accuracy  # noqa: E402
 
 
 def main() -> None:
@@ -52,12 +51,16 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     summed, targets = 0, None
+    logmels = {}   # front-end → cached log-mels, read once however many runs share it
     for run in args.runs:
         model, ckpt = load_run(run)
         cfg = ckpt["config"]
         if set(cfg["data"]["train_folds"]) & set(args.folds):
             sys.exit(f"{run} was trained on folds {cfg['data']['train_folds']}: it cannot be scored on {args.folds}")
-        mels, clips = load_logmels(args.root, frontend_from_dict(cfg["frontend"]), args.cache)
+        fe = frontend_from_dict(cfg["frontend"])
+        if cache_key(fe) not in logmels:
+            logmels[cache_key(fe)] = load_logmels(args.root, fe, args.cache)
+        mels, clips = logmels[cache_key(fe)]
         x, y = fold_subset(mels, clips, args.folds)
         x = (x - ckpt["normalize"]["mean"]) / ckpt["normalize"]["std"]
         crops = args.crops or cfg["train"].get("eval_crops")
@@ -72,7 +75,7 @@ def main() -> None:
         acc = float((summed.argmax(1) == targets).mean())
         print(f"mean of {len(args.runs)} runs: top-1 {acc:.4f}")
     if final is not None:
-        top5 = float(np.mean([t in row for t, row in zip(targets, np.argsort(-summed, 1)[:, :5])]))
+        top5 = top_k_accuracy(summed, targets, 5)
         record = {"runs": args.runs, "folds": args.folds, "crops": args.crops or "each run's eval_crops",
                   "top1": acc, "top5": top5, "clips": len(targets), "command": " ".join(sys.argv)}
         final.write_text(json.dumps(record, indent=2))

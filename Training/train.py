@@ -71,12 +71,17 @@ def fold_subset(mels: np.ndarray, clips: list, fold_list: list[int]) -> tuple[to
     return torch.from_numpy(mels[idx]).unsqueeze(1), torch.from_numpy(targets).long()
 
 
+def top_k_accuracy(probs: np.ndarray, targets: np.ndarray, k: int) -> float:
+    """Share of rows whose target is among the k most probable classes."""
+    top = np.argsort(-probs, 1)[:, :k]
+    return float(np.mean([t in row for t, row in zip(targets, top)]))
+
+
 def score_test(model, x: torch.Tensor, y: torch.Tensor, tc) -> dict:
     """Top-1/top-5 on the test folds as the model card's protocol scores them (crops or whole
     windows), and the whole-window top-1 beside it."""
     _, acc, probs = evaluate(model, x, y, tc.crop_frames, tc.eval_crops)
-    top5 = np.argsort(-probs, 1)[:, :5]
-    scores = {"test_top1": acc, "test_top5": float(np.mean([t in r for t, r in zip(y.numpy(), top5)])),
+    scores = {"test_top1": acc, "test_top5": top_k_accuracy(probs, y.numpy(), 5),
               "test_crops": tc.eval_crops if tc.crop_frames > 0 else 1}
     if scores["test_crops"] > 1:
         scores["test_top1_whole_window"] = evaluate(model, x, y)[1]
