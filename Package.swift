@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "HarkAudioTests", dependencies: ["HarkAudio", "TestSupport"]),
         .testTarget(name: "HarkFeaturesTests", dependencies: ["HarkFeatures", "HarkAudio", "HarkEngine", "TestSupport"]),
         .testTarget(name: "HarkEngineTests", dependencies: ["HarkEngine", "HarkAnalysis", "TestSupport"]),
-        .testTarget(name: "HarkAnalysisTests", dependencies: ["HarkAnalysis", "TestSupport"]),
+        .testTarget(name: "HarkAnalysisTests", dependencies: ["HarkAnalysis", "HarkFeatures", "TestSupport"]),
         .testTarget(name: "HarkCaptureTests", dependencies: ["HarkCapture", "TestSupport"]),
         .testTarget(name: "HarkStreamTests", dependencies: ["HarkStream", "TestSupport"]),
         .testTarget(name: "HarkConfigTests", dependencies: ["HarkConfig", "TestSupport"]),

@@ -81,9 +81,11 @@ public enum Benchmark {
     }
 
     /// Times decode, resample, log-mel and model on `file` (its first window), `runs` times each;
-    /// the model at 1 thread and at `maxThreads`.
-    public static func run(model: ResNet, file: String, runs: Int, maxThreads: Int) throws -> BenchmarkReport {
-        let p = model.card.frontend.logMel
+    /// the model at 1 thread and at `maxThreads`. An ensemble's members are timed one by one (stage
+    /// names carry the member's name), then the whole window verdict.
+    public static func run(model: ModelEnsemble, file: String, runs: Int, maxThreads: Int) throws -> BenchmarkReport {
+        let rate = model.sampleRate
+        let named = model.members.count > 1
         var stages: [StageTiming] = []
         var decoded = try AudioFileDecoder.decode(path: file)
         let decodeRuns = max(5, runs / 4)
@@ -91,45 +93,72 @@ public enum Benchmark {
                                   samples: try time(decodeRuns) { decoded = try AudioFileDecoder.decode(path: file) }))
         let mono = decoded.mono()
         var resampled: [Float] = mono
-        stages.append(StageTiming(stage: "resample \(decoded.sampleRate)→\(p.sampleRate) Hz", threads: 1,
+        stages.append(StageTiming(stage: "resample \(decoded.sampleRate)→\(rate) Hz", threads: 1,
                                   samples: try time(runs) {
-                                      resampled = try Resampler.resample(mono, from: Double(decoded.sampleRate), to: Double(p.sampleRate))
+                                      resampled = try Resampler.resample(mono, from: Double(decoded.sampleRate), to: Double(rate))
                                   }))
-        let window = WindowSlicer(windowSamples: p.windowSamples, hopSamples: 1).window(resampled, start: 0)
-        let logMel = try LogMelSpectrogram(parameters: p)
-        var mel: [Float] = []
-        try logMel.compute(window, into: &mel)
-        let melTimes = try timeWithCPU(runs) { try logMel.compute(window, into: &mel) }
-        stages.append(StageTiming(stage: "log-mel \(p.nMels)×\(p.frames)", threads: 1, samples: melTimes.wall,
-                                  cpuSamples: melTimes.cpu))
+        let classifier = try Classifier(model: model)
+        let window = WindowSlicer(windowSamples: classifier.windowSamples, hopSamples: 1).window(resampled, start: 0)
         var gflops: [String: Double] = [:]
         var peaks: [String: Double] = [:]
-        let session = model.makeSession()
-        let macs = model.macs()
+        var shapes: [String] = [], convolutions: [[String]] = [], macs = 0
         let initialThreads = BLASThreads.current
         defer { BLASThreads.set(initialThreads) }
-        for threads in Array(Set([1, maxThreads])).sorted() {
-            BLASThreads.set(threads)
-            for _ in 0..<5 { _ = try session.run(logMel: mel) }  // warm caches and BLAS buffers
-            let times = try timeWithCPU(runs) { _ = try session.run(logMel: mel) }
-            // With more threads the work leaves the calling thread: its CPU time means nothing.
-            let t = StageTiming(stage: "model", threads: threads, samples: times.wall, cpuSamples: threads == 1 ? times.cpu : nil)
-            stages.append(t)
-            gflops["\(threads)"] = 2 * Double(macs) / (t.p50Milliseconds / 1e3) / 1e9
-            peaks["\(threads)"] = sgemmPeak()
+        for network in model.members {
+            let p = network.card.frontend.logMel
+            let suffix = named ? ", \(network.card.name)" : ""
+            var own = window
+            if p.sampleRate != rate {
+                stages.append(StageTiming(stage: "resample window \(rate)→\(p.sampleRate) Hz\(suffix)", threads: 1,
+                                          samples: try time(runs) { own = try Resampler.resample(window, from: Double(rate), to: Double(p.sampleRate)) }))
+                own = WindowSlicer(windowSamples: p.windowSamples, hopSamples: 1).window(own, start: 0)
+            }
+            let logMel = try LogMelSpectrogram(parameters: p)
+            var mel: [Float] = []
+            try logMel.compute(own, into: &mel)
+            let melTimes = try timeWithCPU(runs) { try logMel.compute(own, into: &mel) }
+            stages.append(StageTiming(stage: "log-mel \(p.nMels)×\(p.frames)\(suffix)", threads: 1, samples: melTimes.wall,
+                                      cpuSamples: melTimes.cpu))
+            let session = network.makeSession()
+            let networkMACs = network.macs()
+            for threads in Array(Set([1, maxThreads])).sorted() {
+                BLASThreads.set(threads)
+                for _ in 0..<5 { _ = try session.run(logMel: mel) }  // warm caches and BLAS buffers
+                let times = try timeWithCPU(runs) { _ = try session.run(logMel: mel) }
+                // With more threads the work leaves the calling thread: its CPU time means nothing.
+                let t = StageTiming(stage: "model\(suffix)", threads: threads, samples: times.wall,
+                                    cpuSamples: threads == 1 ? times.cpu : nil)
+                stages.append(t)
+                let key = named ? "\(network.card.name), \(threads)" : "\(threads)"
+                gflops[key] = 2 * Double(networkMACs) / (t.p50Milliseconds / 1e3) / 1e9
+                peaks[key] = sgemmPeak()
+            }
+            shapes.append(session.inputShape.description)
+            convolutions += session.convolutionPlan.map { [named ? "\(network.card.name)/\($0.layer)" : $0.layer, $0.algorithm] }
+            macs += networkMACs
         }
-        if let crops = model.card.crops {
-            // What a window's verdict costs when the card scores it as the mean over crops.
+        // What a window's verdict costs under the card's protocol: the mean over crops, and for an
+        // ensemble every member's resample and log-mel too.
+        let crops = model.members.compactMap(\.card.crops)
+        if named || !crops.isEmpty {
             BLASThreads.set(1)
-            let classifier = try Classifier(model: model)
-            for _ in 0..<3 { _ = try classifier.classify(logMel: mel) }
-            let times = try timeWithCPU(runs) { _ = try classifier.classify(logMel: mel) }
-            stages.append(StageTiming(stage: "window verdict (\(crops.count) crops × \(crops.frames) frames)", threads: 1,
-                                      samples: times.wall, cpuSamples: times.cpu))
+            let cropText = crops.map { "\($0.count) × \($0.frames)" }.joined(separator: " + ")
+            let stage: String
+            let verdict: () throws -> Void
+            if named {
+                stage = "window verdict (\(model.members.count) networks; crops \(cropText))"
+                verdict = { _ = try classifier.classify(window: window) }
+            } else {
+                let mel = try classifier.features(of: window)
+                stage = "window verdict (\(cropText) frames)"
+                verdict = { _ = try classifier.classify(logMel: mel) }
+            }
+            for _ in 0..<3 { try verdict() }
+            let times = try timeWithCPU(runs) { try verdict() }
+            stages.append(StageTiming(stage: stage, threads: 1, samples: times.wall, cpuSamples: times.cpu))
         }
-        return BenchmarkReport(model: model.card.name, input: file, modelInput: session.inputShape.description, macs: macs,
-                               blasCore: BLASThreads.coreName,
-                               convolutions: session.convolutionPlan.map { [$0.layer, $0.algorithm] },
+        return BenchmarkReport(model: model.name, input: file, modelInput: shapes.joined(separator: " + "), macs: macs,
+                               blasCore: BLASThreads.coreName, convolutions: convolutions,
                                stages: stages, modelGFLOPS: gflops, sgemmPeakGFLOPS: peaks)
     }
 

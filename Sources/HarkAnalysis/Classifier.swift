@@ -1,3 +1,4 @@
+import HarkAudio
 import HarkEngine
 import HarkFeatures
 
@@ -25,58 +26,69 @@ public struct WindowPrediction: Sendable {
     public var featureMaps: [String: FeatureMap]
 }
 
-/// Log-mel + model for windows of one length. Owns scratch memory: one per thread.
+/// Log-mel + model(s) for windows of one length. Owns scratch memory: one per thread.
 ///
 /// A model trained on crops (its card has `crops`) scores a window as the mean over its crops, as
-/// its validation chose; feature maps still come from one pass over the whole window.
+/// its validation chose; feature maps still come from one pass over the whole window. An ensemble
+/// scores a window as the mean of its members' probabilities, each member on its own log-mel of
+/// the window resampled to its own rate; feature maps come from the first member.
 public final class Classifier {
-    public let model: ResNet
-    public let logMel: LogMelSpectrogram
-    private let session: InferenceSession
-    private let cropSession: (crops: ModelCard.Crops, session: InferenceSession)?
-    private var features: [Float] = []
-    private var crop: [Float] = []
+    public let model: ModelEnsemble
+    /// Rate of the windows `classify(window:)` takes.
+    public let sampleRate: Int
+    public let windowSamples: Int
+    public let windowSeconds: Double
+    private let members: [MemberScorer]
 
-    public init(model: ResNet) throws {
+    public convenience init(model: ResNet) throws {
+        try self.init(model: ModelEnsemble(model))
+    }
+
+    public init(model: ModelEnsemble) throws {
         self.model = model
-        logMel = try LogMelSpectrogram(parameters: model.card.frontend.logMel)
-        session = model.makeSession()
-        if let crops = model.card.crops, crops.count > 1 || crops.frames < model.card.frontend.logMel.frames {
-            cropSession = (crops, model.makeSession(frames: crops.frames))
-        } else {
-            cropSession = nil
-        }
+        sampleRate = model.sampleRate
+        windowSeconds = model.windowSeconds
+        windowSamples = Int((windowSeconds * Double(sampleRate)).rounded())
+        members = try model.members.map { try MemberScorer(network: $0) }
     }
 
-    public var parameters: LogMelParameters { model.card.frontend.logMel }
+    /// The first member's log-mel parameters (the only member's, for a single network).
+    public var parameters: LogMelParameters { members[0].parameters }
+    public var logMel: LogMelSpectrogram { members[0].logMel }
 
-    /// Log-mel of a window of exactly `parameters.windowSamples` samples.
+    /// Log-mel of a window of exactly `parameters.windowSamples` samples, for the first member.
     public func features(of window: [Float]) throws -> [Float] {
-        guard window.count == parameters.windowSamples else {
-            throw FeatureError.wrongLength(expected: parameters.windowSamples, got: window.count)
-        }
-        try logMel.compute(window, into: &features)
-        return features
+        try members[0].features(of: window)
     }
 
-    /// Classifies a window of audio at the model's sample rate.
+    /// Classifies a window of `windowSamples` samples at `sampleRate`.
     public func classify(window: [Float], start: Double = 0, topK: Int = 3, taps: Set<String> = []) throws -> WindowPrediction {
-        let mel = try features(of: window)
-        return try classify(logMel: mel, start: start, topK: topK, taps: taps)
+        guard window.count == windowSamples else {
+            throw FeatureError.wrongLength(expected: windowSamples, got: window.count)
+        }
+        var sum = [Float](repeating: 0, count: model.labels.count)
+        var featureMaps: [String: FeatureMap] = [:]
+        for (i, member) in members.enumerated() {
+            let own = try member.window(from: window, at: sampleRate)
+            let scored = try member.score(logMel: try member.features(of: own), taps: i == 0 ? taps : [])
+            if i == 0 { featureMaps = scored.featureMaps }
+            for c in sum.indices { sum[c] += scored.probabilities[c] }
+        }
+        let scale = 1 / Float(members.count)
+        return prediction(sum.map { $0 * scale }, featureMaps: featureMaps, start: start, topK: topK)
     }
 
-    /// Classifies an already computed log-mel window.
+    /// Classifies an already computed log-mel window; a single network only (an ensemble's members
+    /// each need their own log-mel: pass the audio).
     public func classify(logMel mel: [Float], start: Double = 0, topK: Int = 3, taps: Set<String> = []) throws -> WindowPrediction {
-        let probabilities: [Float]
-        var featureMaps: [String: FeatureMap] = [:]
-        if let cropSession {
-            probabilities = try cropAveragedProbabilities(mel, crops: cropSession.crops, session: cropSession.session)
-            if !taps.isEmpty { featureMaps = try session.run(logMel: mel, taps: taps).featureMaps }
-        } else {
-            let inference = try session.run(logMel: mel, taps: taps)
-            probabilities = inference.probabilities
-            featureMaps = inference.featureMaps
+        guard members.count == 1 else {
+            throw EngineError.unsupported("\(model.name) is an ensemble of \(members.count) networks: classify the window's audio, not one log-mel")
         }
+        let scored = try members[0].score(logMel: mel, taps: taps)
+        return prediction(scored.probabilities, featureMaps: scored.featureMaps, start: start, topK: topK)
+    }
+
+    private func prediction(_ probabilities: [Float], featureMaps: [String: FeatureMap], start: Double, topK: Int) -> WindowPrediction {
         let labels = model.labels
         let top = Softmax.top(topK, of: probabilities).map {
             ScoredLabel(index: $0.index, label: labels[$0.index].name, emoji: labels[$0.index].emoji, score: $0.probability)
@@ -84,35 +96,15 @@ public final class Classifier {
         return WindowPrediction(start: start, top: top, probabilities: probabilities, featureMaps: featureMaps)
     }
 
-    /// Mean softmax over the card's crops of a [n_mels × frames] log-mel window.
-    private func cropAveragedProbabilities(_ mel: [Float], crops: ModelCard.Crops,
-                                           session: InferenceSession) throws -> [Float] {
-        let mels = parameters.nMels, frames = parameters.frames
-        guard mel.count == mels * frames else {
-            throw EngineError.wrongInputSize(expected: mels * frames, got: mel.count)
-        }
-        var sum = [Float](repeating: 0, count: model.labels.count)
-        if crop.count != mels * crops.frames { crop = [Float](repeating: 0, count: mels * crops.frames) }
-        for first in crops.starts(windowFrames: frames) {
-            for m in 0..<mels {
-                for t in 0..<crops.frames {
-                    crop[m * crops.frames + t] = mel[m * frames + (first + t) % frames]
-                }
-            }
-            let p = try session.run(logMel: crop).probabilities
-            for i in sum.indices { sum[i] += p[i] }
-        }
-        let scale = 1 / Float(crops.count)
-        return sum.map { $0 * scale }
-    }
-
     /// Every window of a prepared file, `hopSeconds` apart.
     public func classify(file audio: PreparedAudio, hopSeconds: Double, topK: Int = 3) throws -> [WindowPrediction] {
-        let slicer = WindowSlicer(windowSamples: parameters.windowSamples,
-                                  hopSamples: max(1, Int((hopSeconds * Double(parameters.sampleRate)).rounded())))
+        guard audio.sampleRate == sampleRate else {
+            throw ResamplerError.invalidRates(input: Double(audio.sampleRate), output: Double(sampleRate))
+        }
+        let slicer = WindowSlicer(windowSamples: windowSamples, hopSamples: max(1, Int((hopSeconds * Double(sampleRate)).rounded())))
         return try slicer.starts(length: audio.samples.count).map { start in
             try classify(window: slicer.window(audio.samples, start: start),
-                         start: Double(start) / Double(parameters.sampleRate), topK: topK)
+                         start: Double(start) / Double(sampleRate), topK: topK)
         }
     }
 }

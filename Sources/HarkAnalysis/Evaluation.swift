@@ -40,7 +40,7 @@ public enum Evaluator {
     /// (`BLASThreads.set(1)`, as `hark eval` does): whole clips in parallel scale better than BLAS
     /// threads. Not set here: changing OpenBLAS's thread count while another thread is inside a
     /// BLAS call is not safe, and the caller knows whether one can be.
-    public static func run(model: ResNet, clips: [ESC50Clip], folds: [Int], workers: Int) throws -> EvaluationReport {
+    public static func run(model: ModelEnsemble, clips: [ESC50Clip], folds: [Int], workers: Int) throws -> EvaluationReport {
         let workers = max(1, min(workers, clips.count))
         let started = DispatchTime.now()
         let results = Mutex<[Int: Result<[Int], Error>]>([:])  // clip index → classes by descending score
@@ -55,8 +55,8 @@ public enum Evaluator {
             }
             for i in stride(from: worker, to: clips.count, by: workers) {
                 let outcome = Result<[Int], Error>(catching: {
-                    let audio = try PreparedAudio.load(path: clips[i].path, sampleRate: classifier.parameters.sampleRate)
-                    let window = WindowSlicer(windowSamples: classifier.parameters.windowSamples, hopSamples: 1)
+                    let audio = try PreparedAudio.load(path: clips[i].path, sampleRate: classifier.sampleRate)
+                    let window = WindowSlicer(windowSamples: classifier.windowSamples, hopSamples: 1)
                         .window(audio.samples, start: 0)
                     let p = try classifier.classify(window: window, topK: 5).top
                     return p.map(\.index)

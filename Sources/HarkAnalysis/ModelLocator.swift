@@ -1,9 +1,9 @@
 import Foundation
 
-/// Finds the model card to load when none is named: `$HARK_MODEL`, else `Models/hark-esc50.json`
+/// Finds the model card to load when none is named: `$HARK_MODEL`, else `Models/hark-esc50-ensemble.json`
 /// wherever bundled files live (see `BundledFiles`).
 public enum ModelLocator {
-    public static let defaultName = "hark-esc50"
+    public static let defaultName = "hark-esc50-ensemble"
 
     public struct NotFound: Error, CustomStringConvertible {
         public var searched: [String]

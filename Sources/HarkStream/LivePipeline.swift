@@ -22,7 +22,7 @@ public final class LivePipeline: Sendable {
         case failed(String)
     }
 
-    private let model: ResNet
+    private let model: ModelEnsemble
     private let settings: LiveSettings
     private let sink: any LiveSink
     private let sampleRate: Int
@@ -59,24 +59,30 @@ public final class LivePipeline: Sendable {
     /// Confined to the output queue.
     private let detector: QueueConfined<EventDetector>
 
-    public init(model: ResNet, settings: LiveSettings, sink: any LiveSink,
+    public convenience init(model: ResNet, settings: LiveSettings, sink: any LiveSink,
+                            makeSource: @escaping @Sendable () throws -> any AudioSource) throws {
+        try self.init(model: ModelEnsemble(model), settings: settings, sink: sink, makeSource: makeSource)
+    }
+
+    /// Captures at the model's rate (an ensemble's highest member rate).
+    public init(model: ModelEnsemble, settings: LiveSettings, sink: any LiveSink,
                 makeSource: @escaping @Sendable () throws -> any AudioSource) throws {
-        let p = model.card.frontend.logMel
         try settings.detector.validate(labels: model.labels.map(\.name))
-        guard settings.hopSeconds >= 0.25, settings.hopSeconds <= p.windowSeconds else {
-            throw ConfigurationError.invalid("hop must be between 0.25 s and the window (\(p.windowSeconds) s), got \(settings.hopSeconds)")
+        guard settings.hopSeconds >= 0.25, settings.hopSeconds <= model.windowSeconds else {
+            throw ConfigurationError.invalid("hop must be between 0.25 s and the window (\(model.windowSeconds) s), got \(settings.hopSeconds)")
         }
+        let classifier = try Classifier(model: model)
         self.model = model
         self.settings = settings
         self.sink = sink
-        sampleRate = p.sampleRate
-        windowSamples = p.windowSamples
-        hopSamples = max(1, Int((settings.hopSeconds * Double(p.sampleRate)).rounded()))
-        let ringSeconds = max(settings.ringSeconds, p.windowSeconds + 2 * settings.hopSeconds)
-        ring = RingBuffer(capacity: Int(ringSeconds * Double(p.sampleRate)))
+        sampleRate = classifier.sampleRate
+        windowSamples = classifier.windowSamples
+        hopSamples = max(1, Int((settings.hopSeconds * Double(sampleRate)).rounded()))
+        let ringSeconds = max(settings.ringSeconds, model.windowSeconds + 2 * settings.hopSeconds)
+        ring = RingBuffer(capacity: Int(ringSeconds * Double(sampleRate)))
         outputSlots = DispatchSemaphore(value: max(1, settings.maxOutputBacklog))
         modelSlots = DispatchSemaphore(value: max(1, settings.maxPendingWindows))
-        classifier = QueueConfined(try Classifier(model: model))
+        self.classifier = QueueConfined(classifier)
         var prefix = ""
         for _ in 0..<8 { prefix.append("0123456789abcdef".randomElement() ?? "0") }
         detector = QueueConfined(EventDetector(config: settings.detector, labels: model.labels.map(\.name), idPrefix: prefix))

@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
             model under each convolution policy, interleaved in one process.
             """)
 
-    @Option(name: .long, help: "Model card. Default: $HARK_MODEL, else Models/hark-esc50.json.")
+    @Option(name: .long, help: "Model card. Default: $HARK_MODEL, else Models/hark-esc50-ensemble.json.")
     var model: String?
 
     @Option(help: "Audio file to time (its first window).")
@@ -49,14 +49,14 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--convolution must be one of \(Self.policies.keys.sorted().joined(separator: ", "))")
         }
         if compare { return try runComparison(path) }
-        let model = try ResNet.load(cardPath: path, policy: policy)
+        let model = try ModelEnsemble.load(cardPath: path, policy: policy)
         guard let input = file ?? DemoAudio.locate() else {
             throw CommandFailure(description: "no --file given and no bundled demo audio found")
         }
         var report = try Benchmark.run(model: model, file: input, runs: max(5, runs), maxThreads: max(1, maxThreads))
         if probe {
             BLASThreads.set(1)
-            report.convolutionProbe = model.probeConvolutions(runs: max(5, runs / 2))
+            report.convolutionProbe = model.members.flatMap { $0.probeConvolutions(runs: max(5, runs / 2)) }
         }
         if json {
             let encoder = JSONEncoder()
@@ -66,14 +66,15 @@ struct BenchCommand: ParsableCommand {
         }
         print("model \(report.model): \(report.modelInput) input, \(String(format: "%.3f", Double(report.macs) / 1e9)) GMAC per window; OpenBLAS kernel \(report.blasCore)")
         print("input \(report.input)")
-        print(pad("stage", 34) + " threads     p50 ms     p99 ms    mean ms  CPU p50 ms")
+        let width = max(34, report.stages.map(\.stage.count).max() ?? 0)
+        print(pad("stage", width) + " threads     p50 ms     p99 ms    mean ms  CPU p50 ms")
         for s in report.stages {
             let cpu = s.cpuP50Milliseconds.map { String(format: " %10.3f", $0) } ?? ""
-            print(pad(s.stage, 34) + String(format: " %7d %10.3f %10.3f %10.3f", s.threads, s.p50Milliseconds, s.p99Milliseconds, s.meanMilliseconds) + cpu)
+            print(pad(s.stage, width) + String(format: " %7d %10.3f %10.3f %10.3f", s.threads, s.p50Milliseconds, s.p99Milliseconds, s.meanMilliseconds) + cpu)
         }
-        for (threads, g) in report.modelGFLOPS.sorted(by: { $0.key < $1.key }) {
-            let peak = report.sgemmPeakGFLOPS[threads] ?? .nan
-            print(String(format: "model at %@ thread(s): %.1f GFLOP/s = %.0f %% of sgemm peak (%.1f GFLOP/s)", threads, g, g / peak * 100, peak))
+        for (key, g) in report.modelGFLOPS.sorted(by: { $0.key < $1.key }) {
+            let peak = report.sgemmPeakGFLOPS[key] ?? .nan
+            print(String(format: "model (%@ thread(s)): %.1f GFLOP/s = %.0f %% of sgemm peak (%.1f GFLOP/s)", key, g, g / peak * 100, peak))
         }
         print("convolutions:")
         for c in report.convolutions where c.count == 2 { print("  " + pad(c[0], 26) + " " + c[1]) }
@@ -90,7 +91,11 @@ struct BenchCommand: ParsableCommand {
         let names = ["auto", "winograd-f4", "winograd-f6", "im2col"]
         var models: [(String, ResNet)] = []
         for name in names {
-            if let p = Self.policies[name] { models.append((name, try ResNet.load(cardPath: path, policy: p))) }
+            guard let p = Self.policies[name] else { continue }
+            let loaded = try ModelEnsemble.load(cardPath: path, policy: p)
+            for network in loaded.members {
+                models.append((loaded.members.count > 1 ? "\(name), \(network.card.name)" : name, network))
+            }
         }
         print(pad("model under policy", 34) + " threads     p50 ms     p99 ms  CPU p50 ms")
         for threads in Array(Set([1, max(1, maxThreads)])).sorted() {

@@ -35,13 +35,13 @@ struct ClassifyCommand: ParsableCommand {
     func run() throws {
         let model = try modelOptions.load()
         let classifier = try Classifier(model: model)
-        let window = classifier.parameters.windowSeconds
+        let window = classifier.windowSeconds
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var failures = 0
         for file in files {
             do {
-                let audio = try PreparedAudio.load(path: file, sampleRate: classifier.parameters.sampleRate)
+                let audio = try PreparedAudio.load(path: file, sampleRate: classifier.sampleRate)
                 let predictions = try classifier.classify(file: audio, hopSeconds: hop, topK: min(topK, model.labels.count))
                 switch format {
                 case .json:

@@ -45,7 +45,7 @@ struct ListenCommand: ParsableCommand {
     @Option(help: "Configuration file (TOML). (default: \(ConfigFile.systemPath) if it exists)")
     var config: String?
 
-    @Option(help: "Model card (default: $HARK_MODEL, else Models/hark-esc50.json).")
+    @Option(help: "Model card (default: $HARK_MODEL, else Models/hark-esc50-ensemble.json).")
     var model: String?
 
     @Option(help: "BLAS threads for the model. (default: 1)")
@@ -110,11 +110,11 @@ struct ListenCommand: ParsableCommand {
 
         let modelPath = try ModelLocator.locate(explicit: model ?? overrides.model)
         BLASThreads.set(overrides.threads ?? 1)
-        let resnet = try ResNet.load(cardPath: modelPath)
+        let loaded = try ModelEnsemble.load(cardPath: modelPath)
         let sink = JSONLinesSink(statusOutput: overrides.emitsStatusOnStdout ? .standardOutput : .standardError)
         let factory = try SourceFactory(spec: spec, loops: loops, format: format,
                                         rate: rate, channels: channels)
-        let pipeline = try LivePipeline(model: resnet, settings: settings, sink: sink, makeSource: factory.make)
+        let pipeline = try LivePipeline(model: loaded, settings: settings, sink: sink, makeSource: factory.make)
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: number, queue: .global())

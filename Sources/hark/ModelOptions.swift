@@ -3,16 +3,16 @@ import HarkAnalysis
 import HarkEngine
 
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model card (NAME.json beside NAME.safetensors). Default: $HARK_MODEL, else Models/hark-esc50.json.")
+    @Option(name: .long, help: "Model card (NAME.json beside NAME.safetensors). Default: $HARK_MODEL, else Models/hark-esc50-ensemble.json.")
     var model: String?
 
     @Option(name: .long, help: "BLAS threads for the model (1 to the number of cores).")
     var threads: Int = 1
 
-    func load() throws -> ResNet {
+    func load() throws -> ModelEnsemble {
         let path = try ModelLocator.locate(explicit: model)
         BLASThreads.set(threads)
-        return try ResNet.load(cardPath: path)
+        return try ModelEnsemble.load(cardPath: path)
     }
 }
 

@@ -32,9 +32,8 @@ import TestSupport
 
 /// A window's probabilities as PyTorch computes them under the model card's protocol.
 @Suite struct ClassifierParityTests {
-    @Test func windowProbabilitiesMatchPyTorch() throws {
-        let model = try ResNet.load(cardPath: TestPaths.shippedModelCard)
-        let name = ParityFixture.shippedModelName
+    @Test(arguments: ParityFixture.modelNames) func windowProbabilitiesMatchPyTorch(name: String) throws {
+        let model = try ResNet.load(cardPath: TestPaths.modelCard(name))
         let fixture = try ParityFixture.load(name)
         let tensors = try FixtureTensors.load(name)
         let classifier = try Classifier(model: model)
@@ -78,7 +77,7 @@ import TestSupport
         #expect(all.count == 400)
         let clips = all.filter { c in fixture.clips.contains { c.path.hasSuffix($0.file) } }
         #expect(clips.count == fixture.clips.count)
-        let report = try Evaluator.run(model: model, clips: clips, folds: [5], workers: 2)
+        let report = try Evaluator.run(model: ModelEnsemble(model), clips: clips, folds: [5], workers: 2)
         #expect(report.clips == clips.count && report.failed.isEmpty)
         let expectedHits = fixture.clips.filter { $0.verdict == $0.target }.count
         #expect(abs(report.top1 - Double(expectedHits) / Double(clips.count)) < 1e-9)

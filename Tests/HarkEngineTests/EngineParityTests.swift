@@ -8,7 +8,7 @@ import TestSupport
     struct CardFile: Decodable { var card: ModelCard }
 
     static func shippedModel() throws -> ResNet {
-        try ResNet.load(cardPath: TestPaths.models.appendingPathComponent("\(ParityFixture.shippedModelName).json").path)
+        try ResNet.load(cardPath: TestPaths.shippedModelCard)
     }
 
     static func seedSizeModel() throws -> ResNet {
@@ -49,8 +49,15 @@ import TestSupport
         }
     }
 
-    @Test func shippedModelMatchesPyTorch() async throws {
-        try await check({ try Self.shippedModel() }, fixture: ParityFixture.shippedModelName)
+    /// Every exported network (the ensemble's members).
+    @Test(arguments: ParityFixture.modelNames) func exportedModelMatchesPyTorch(name: String) async throws {
+        try await check({ try ResNet.load(cardPath: TestPaths.modelCard(name)) }, fixture: name)
+    }
+
+    @Test func everyEnsembleMemberHasAFixture() throws {
+        let card = try EnsembleCard.load(path: TestPaths.ensembleCard)
+        #expect(card.members.count >= 2)
+        #expect(Set(card.members.map { String($0.dropLast(5)) }).isSubset(of: Set(ParityFixture.modelNames)))
     }
 
     @Test func seedSizeResNetMatchesPyTorch() async throws {

@@ -8,7 +8,7 @@ import TestSupport
 @Suite struct LogMelParityTests {
     struct FrontEndFile: Decodable { var frontend: LogMelParameters }
 
-    static let fixtureNames = [ParityFixture.shippedModelName, "seed-resnet-random"]
+    static let fixtureNames = ParityFixture.modelNames + ["seed-resnet-random"]
 
     @Test(arguments: fixtureNames)
     func filterBankMatchesTorchaudio(name: String) throws {

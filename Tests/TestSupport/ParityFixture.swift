@@ -50,12 +50,14 @@ public struct ParityFixture: Decodable, Sendable {
     /// The raw JSON, for objects the engine decodes itself (front-end, card).
     public static func json(_ name: String) throws -> Data { try Data(contentsOf: url(name, "json")) }
 
-    /// Names of the fixtures present (the shipped model's and the seed-size random model's).
-    public static var shippedModelName: String {
+    /// The exported networks' fixtures (every one but the seed-size random model's), sorted.
+    public static var modelNames: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: TestPaths.fixtures.appendingPathComponent("parity").path)) ?? []
-        return names.filter { $0.hasSuffix(".json") && $0 != "seed-resnet-random.json" }
-            .map { String($0.dropLast(5)) }.sorted().first ?? "hark-esc50"
+        return names.filter { $0.hasSuffix(".json") && $0 != "seed-resnet-random.json" }.map { String($0.dropLast(5)) }.sorted()
     }
+
+    /// The single network most tests load: the ensemble's first member.
+    public static let shippedModelName = "hark-esc50"
 }
 
 /// Largest absolute difference between two equally long arrays.
@@ -67,8 +69,11 @@ public func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 extension TestPaths {
-    /// The model card the repository ships (the one the parity fixtures were written for).
-    public static var shippedModelCard: String {
-        models.appendingPathComponent("\(ParityFixture.shippedModelName).json").path
-    }
+    /// The single-network model card most tests load (the ensemble's first member).
+    public static var shippedModelCard: String { modelCard(ParityFixture.shippedModelName) }
+
+    /// The default model: the ensemble card.
+    public static var ensembleCard: String { modelCard("hark-esc50-ensemble") }
+
+    public static func modelCard(_ name: String) -> String { models.appendingPathComponent("\(name).json").path }
 }

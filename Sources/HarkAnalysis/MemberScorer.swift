@@ -1,0 +1,78 @@
+import HarkAudio
+import HarkEngine
+import HarkFeatures
+
+/// One network of a classifier: its log-mel, its sessions and their scratch memory.
+final class MemberScorer {
+    let network: ResNet
+    let logMel: LogMelSpectrogram
+    private let session: InferenceSession
+    private let cropSession: (crops: ModelCard.Crops, session: InferenceSession)?
+    private var features: [Float] = []
+    private var crop: [Float] = []
+
+    init(network: ResNet) throws {
+        self.network = network
+        logMel = try LogMelSpectrogram(parameters: network.card.frontend.logMel)
+        session = network.makeSession()
+        if let crops = network.card.crops, crops.count > 1 || crops.frames < network.card.frontend.logMel.frames {
+            cropSession = (crops, network.makeSession(frames: crops.frames))
+        } else {
+            cropSession = nil
+        }
+    }
+
+    var parameters: LogMelParameters { network.card.frontend.logMel }
+
+    /// The window at this member's rate: resampled with libsoxr HQ (training's resampler) when the
+    /// classifier's rate is higher, then cut or zero-padded to exactly one window.
+    func window(from window: [Float], at rate: Int) throws -> [Float] {
+        guard rate != parameters.sampleRate else { return window }
+        var own = try Resampler.resample(window, from: Double(rate), to: Double(parameters.sampleRate))
+        let n = parameters.windowSamples
+        if own.count > n { own.removeLast(own.count - n) }
+        if own.count < n { own += [Float](repeating: 0, count: n - own.count) }
+        return own
+    }
+
+    /// Log-mel of a window of exactly `parameters.windowSamples` samples.
+    func features(of window: [Float]) throws -> [Float] {
+        guard window.count == parameters.windowSamples else {
+            throw FeatureError.wrongLength(expected: parameters.windowSamples, got: window.count)
+        }
+        try logMel.compute(window, into: &features)
+        return features
+    }
+
+    /// Probabilities under the card's protocol, and the whole window's feature maps for `taps`.
+    func score(logMel mel: [Float], taps: Set<String>) throws -> (probabilities: [Float], featureMaps: [String: FeatureMap]) {
+        guard let cropSession else {
+            let inference = try session.run(logMel: mel, taps: taps)
+            return (inference.probabilities, inference.featureMaps)
+        }
+        let probabilities = try cropAveragedProbabilities(mel, crops: cropSession.crops, session: cropSession.session)
+        return (probabilities, taps.isEmpty ? [:] : try session.run(logMel: mel, taps: taps).featureMaps)
+    }
+
+    /// Mean softmax over the card's crops of a [n_mels × frames] log-mel window.
+    private func cropAveragedProbabilities(_ mel: [Float], crops: ModelCard.Crops,
+                                           session: InferenceSession) throws -> [Float] {
+        let mels = parameters.nMels, frames = parameters.frames
+        guard mel.count == mels * frames else {
+            throw EngineError.wrongInputSize(expected: mels * frames, got: mel.count)
+        }
+        var sum = [Float](repeating: 0, count: network.labels.count)
+        if crop.count != mels * crops.frames { crop = [Float](repeating: 0, count: mels * crops.frames) }
+        for first in crops.starts(windowFrames: frames) {
+            for m in 0..<mels {
+                for t in 0..<crops.frames {
+                    crop[m * crops.frames + t] = mel[m * frames + (first + t) % frames]
+                }
+            }
+            let p = try session.run(logMel: crop).probabilities
+            for i in sum.indices { sum[i] += p[i] }
+        }
+        let scale = 1 / Float(crops.count)
+        return sum.map { $0 * scale }
+    }
+}

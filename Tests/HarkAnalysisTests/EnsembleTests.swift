@@ -1,0 +1,124 @@
+import Foundation
+import HarkAnalysis
+import HarkEngine
+import HarkFeatures
+import Testing
+import TestSupport
+
+/// The default model, an ensemble card, against its members' PyTorch fixtures: the window
+/// probabilities are the mean of the members' crop averages, each member on its own front-end.
+@Suite struct EnsembleTests {
+    static func ensemble() throws -> ModelEnsemble { try ModelEnsemble.load(cardPath: TestPaths.ensembleCard) }
+
+    /// Each member's PyTorch crop-averaged probabilities for fixture clip `i`, averaged.
+    static func expectedProbabilities(_ card: EnsembleCard, clip i: Int) throws -> [Float] {
+        var sum: [Float] = []
+        for member in card.members {
+            let p = try #require(try FixtureTensors.load(String(member.dropLast(5)))["clip\(i).crop_probabilities"]).values
+            sum = sum.isEmpty ? p : zip(sum, p).map(+)
+        }
+        return sum.map { $0 / Float(card.members.count) }
+    }
+
+    @Test func defaultModelIsTheEnsemble() throws {
+        let located = try ModelLocator.locate(explicit: nil)
+        #expect(URL(fileURLWithPath: located).lastPathComponent == "hark-esc50-ensemble.json")
+    }
+
+    @Test func windowProbabilitiesAreTheMeanOfThePyTorchMembers() throws {
+        let model = try Self.ensemble()
+        let card = try #require(model.card)
+        #expect(model.members.count == card.members.count && model.members.count >= 2)
+        #expect(model.sampleRate == model.members.map(\.card.frontend.logMel.sampleRate).max())
+        let classifier = try Classifier(model: model)
+        let fixture = try ParityFixture.load(ParityFixture.shippedModelName)
+        for (i, clip) in fixture.clips.enumerated() {
+            let audio = try PreparedAudio.load(path: TestPaths.esc50Clip(clip.file), sampleRate: classifier.sampleRate)
+            let window = WindowSlicer(windowSamples: classifier.windowSamples, hopSamples: 1).window(audio.samples, start: 0)
+            let prediction = try classifier.classify(window: window, topK: 3, taps: ["layer4"])
+            let expected = try Self.expectedProbabilities(card, clip: i)
+            let worst = maxAbsDifference(prediction.probabilities, expected)
+            #expect(worst <= 1e-3, "\(clip.file): ensemble probabilities max |Δ| = \(worst)")
+            let best = expected.indices.max { expected[$0] < expected[$1] }
+            #expect(prediction.top[0].index == best)
+            // Feature maps are the first member's, under its layer names.
+            let map = try #require(prediction.featureMaps["layer4"])
+            #expect(map.shape.channels == model.primary.card.architecture.widths.last)
+        }
+    }
+
+    @Test func evaluatorScoresTheEnsembleLikePyTorch() throws {
+        let model = try Self.ensemble()
+        let card = try #require(model.card)
+        let fixture = try ParityFixture.load(ParityFixture.shippedModelName)
+        let clips = try ESC50.clips(root: TestPaths.esc50.path, folds: [5]).filter { c in fixture.clips.contains { c.path.hasSuffix($0.file) } }
+        #expect(clips.count == fixture.clips.count)
+        var hits = 0
+        for (i, clip) in fixture.clips.enumerated() {
+            let p = try Self.expectedProbabilities(card, clip: i)
+            if p.indices.max(by: { p[$0] < p[$1] }) == clip.target { hits += 1 }
+        }
+        let report = try Evaluator.run(model: model, clips: clips, folds: [5], workers: 2)
+        #expect(report.failed.isEmpty && report.clips == clips.count)
+        #expect(abs(report.top1 - Double(hits) / Double(clips.count)) < 1e-9)
+    }
+
+    @Test func oneLogMelCannotFeedAnEnsemble() throws {
+        let classifier = try Classifier(model: try Self.ensemble())
+        #expect {
+            _ = try classifier.classify(logMel: [Float](repeating: 0, count: 64 * 216))
+        } throws: { String(describing: $0).contains("ensemble") }
+    }
+
+    @Test func aWindowOfTheWrongLengthIsAnError() throws {
+        let classifier = try Classifier(model: try Self.ensemble())
+        #expect(throws: FeatureError.self) { _ = try classifier.classify(window: [Float](repeating: 0, count: 1000)) }
+    }
+
+    /// A folder holding an ensemble card over copies of the shipped member's card (weights linked).
+    func ensembleFolder(members: [String: [String: Any]], absent: [String] = []) throws -> URL {
+        let dir = try TestPaths.temporaryDirectory("hark-ensemble")
+        let weights = URL(fileURLWithPath: TestPaths.shippedModelCard).deletingPathExtension().appendingPathExtension("safetensors")
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("weights.safetensors"), withDestinationURL: weights)
+        for (name, card) in members {
+            try JSONSerialization.data(withJSONObject: card).write(to: dir.appendingPathComponent(name))
+        }
+        let ensemble: [String: Any] = ["format": EnsembleCard.format, "name": "test-ensemble",
+                                       "members": members.keys.sorted() + absent]
+        try JSONSerialization.data(withJSONObject: ensemble).write(to: dir.appendingPathComponent("ensemble.json"))
+        return dir
+    }
+
+    func memberCard(_ edit: (inout [String: Any]) -> Void = { _ in }) throws -> [String: Any] {
+        var card = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestPaths.shippedModelCard))) as? [String: Any])
+        card["weights"] = ["file": "weights.safetensors", "dtype": "float32"]
+        edit(&card)
+        return card
+    }
+
+    @Test func membersMustAgreeOnTheLabels() throws {
+        let renamed = try memberCard { card in
+            var labels = card["labels"] as? [[String: Any]] ?? []
+            labels[0]["name"] = "not-a-dog"
+            card["labels"] = labels
+        }
+        let dir = try ensembleFolder(members: ["a.json": try memberCard(), "b.json": renamed])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect {
+            _ = try ModelEnsemble.load(cardPath: dir.appendingPathComponent("ensemble.json").path)
+        } throws: { String(describing: $0).contains("labels differ") }
+        // The same two members with equal labels load, at the members' common rate.
+        let same = try ensembleFolder(members: ["a.json": try memberCard(), "b.json": try memberCard()])
+        defer { try? FileManager.default.removeItem(at: same) }
+        let loaded = try ModelEnsemble.load(cardPath: same.appendingPathComponent("ensemble.json").path)
+        #expect(loaded.members.count == 2 && loaded.sampleRate == loaded.primary.card.frontend.logMel.sampleRate)
+    }
+
+    @Test func aMissingMemberIsNamed() throws {
+        let dir = try ensembleFolder(members: ["a.json": try memberCard()], absent: ["missing.json"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect {
+            _ = try ModelEnsemble.load(cardPath: dir.appendingPathComponent("ensemble.json").path)
+        } throws: { String(describing: $0).contains("missing.json") }
+    }
+}
