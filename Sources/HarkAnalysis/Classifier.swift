@@ -26,6 +26,20 @@ public struct WindowPrediction: Sendable {
     public var featureMaps: [String: FeatureMap]
 }
 
+/// Why a classifier refused its input.
+public enum ClassifierError: Error, Equatable, CustomStringConvertible {
+    case wrongSampleRate(expected: Int, got: Int)
+    case ensembleNeedsAudio(model: String, members: Int)
+
+    public var description: String {
+        switch self {
+        case .wrongSampleRate(let expected, let got): return "audio at \(got) Hz given to a classifier that takes \(expected) Hz"
+        case .ensembleNeedsAudio(let model, let members):
+            return "\(model) is an ensemble of \(members) networks, each with its own log-mel: classify the window's audio"
+        }
+    }
+}
+
 /// Log-mel + model(s) for windows of one length. Owns scratch memory: one per thread.
 ///
 /// A model trained on crops (its card has `crops`) scores a window as the mean over its crops, as
@@ -54,7 +68,6 @@ public final class Classifier {
 
     /// The first member's log-mel parameters (the only member's, for a single network).
     public var parameters: LogMelParameters { members[0].parameters }
-    public var logMel: LogMelSpectrogram { members[0].logMel }
 
     /// Log-mel of a window of exactly `parameters.windowSamples` samples, for the first member.
     public func features(of window: [Float]) throws -> [Float] {
@@ -82,7 +95,7 @@ public final class Classifier {
     /// each need their own log-mel: pass the audio).
     public func classify(logMel mel: [Float], start: Double = 0, topK: Int = 3, taps: Set<String> = []) throws -> WindowPrediction {
         guard members.count == 1 else {
-            throw EngineError.unsupported("\(model.name) is an ensemble of \(members.count) networks: classify the window's audio, not one log-mel")
+            throw ClassifierError.ensembleNeedsAudio(model: model.name, members: members.count)
         }
         let scored = try members[0].score(logMel: mel, taps: taps)
         return prediction(scored.probabilities, featureMaps: scored.featureMaps, start: start, topK: topK)
@@ -99,7 +112,7 @@ public final class Classifier {
     /// Every window of a prepared file, `hopSeconds` apart.
     public func classify(file audio: PreparedAudio, hopSeconds: Double, topK: Int = 3) throws -> [WindowPrediction] {
         guard audio.sampleRate == sampleRate else {
-            throw ResamplerError.invalidRates(input: Double(audio.sampleRate), output: Double(sampleRate))
+            throw ClassifierError.wrongSampleRate(expected: sampleRate, got: audio.sampleRate)
         }
         let slicer = WindowSlicer(windowSamples: windowSamples, hopSamples: max(1, Int((hopSeconds * Double(sampleRate)).rounded())))
         return try slicer.starts(length: audio.samples.count).map { start in

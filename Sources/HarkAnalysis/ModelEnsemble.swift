@@ -35,19 +35,15 @@ public struct ModelEnsemble: Sendable {
 
     /// Loads a model card (one network) or an ensemble card and its members' cards and weights.
     public static func load(cardPath: String, policy: ConvolutionPolicy = .automatic) throws(EngineError) -> ModelEnsemble {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: cardPath))
-        } catch {
-            throw .unreadableFile(path: cardPath, reason: error.localizedDescription)
+        guard try CardFile.kind(path: cardPath) == .ensemble else {
+            return ModelEnsemble(try ResNet.load(cardPath: cardPath, policy: policy))
         }
-        guard EnsembleCard.isEnsemble(data) else { return ModelEnsemble(try ResNet.load(cardPath: cardPath, policy: policy)) }
         let card = try EnsembleCard.load(path: cardPath)
         let folder = URL(fileURLWithPath: cardPath).deletingLastPathComponent()
         var members: [ResNet] = []
         for member in card.members {
             let path = folder.appendingPathComponent(member).path
-            guard !EnsembleCard.isEnsemble((try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()) else {
+            guard try CardFile.kind(path: path) == .model else {
                 throw .malformedModelCard(path: cardPath, reason: "member \(member) is itself an ensemble")
             }
             members.append(try ResNet.load(cardPath: path, policy: policy))

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A card naming several model cards whose window probabilities are averaged: each member keeps
 /// its own front-end, crops and weights, and all share one label list and one window length.
 /// Written by `Training/export_ensemble.py` beside the members' cards.
@@ -16,25 +14,8 @@ public struct EnsembleCard: Codable, Sendable {
     public var training: ModelCard.Training?
     public var license: ModelCard.License?
 
-    /// True when the JSON at `data` declares itself an ensemble card (a model card otherwise).
-    public static func isEnsemble(_ data: Data) -> Bool {
-        struct Header: Decodable { var format: String? }
-        return (try? JSONDecoder().decode(Header.self, from: data))?.format == format
-    }
-
     public static func load(path: String) throws(EngineError) -> EnsembleCard {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw .unreadableFile(path: path, reason: error.localizedDescription)
-        }
-        let card: EnsembleCard
-        do {
-            card = try JSONDecoder().decode(EnsembleCard.self, from: data)
-        } catch {
-            throw .malformedModelCard(path: path, reason: String(describing: error))
-        }
+        let card = try CardFile.decode(EnsembleCard.self, path: path)
         guard card.format == format else {
             throw .malformedModelCard(path: path, reason: "format \"\(card.format)\", expected \"\(format)\"")
         }

@@ -144,18 +144,7 @@ public struct ModelCard: Codable, Sendable {
     }
 
     public static func load(path: String) throws(EngineError) -> ModelCard {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw .unreadableFile(path: path, reason: error.localizedDescription)
-        }
-        let card: ModelCard
-        do {
-            card = try JSONDecoder().decode(ModelCard.self, from: data)
-        } catch {
-            throw .malformedModelCard(path: path, reason: String(describing: error))
-        }
+        let card = try CardFile.decode(ModelCard.self, path: path)
         guard card.labels.count == card.architecture.numClasses else {
             throw .malformedModelCard(path: path, reason: "\(card.labels.count) labels for \(card.architecture.numClasses) classes")
         }

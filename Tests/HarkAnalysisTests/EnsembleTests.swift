@@ -65,14 +65,22 @@ import TestSupport
 
     @Test func oneLogMelCannotFeedAnEnsemble() throws {
         let classifier = try Classifier(model: try Self.ensemble())
-        #expect {
+        #expect(throws: ClassifierError.ensembleNeedsAudio(model: "hark-esc50-ensemble", members: 2)) {
             _ = try classifier.classify(logMel: [Float](repeating: 0, count: 64 * 216))
-        } throws: { String(describing: $0).contains("ensemble") }
+        }
     }
 
-    @Test func aWindowOfTheWrongLengthIsAnError() throws {
+    @Test func aWindowOfTheWrongLengthOrRateIsAnError() throws {
         let classifier = try Classifier(model: try Self.ensemble())
         #expect(throws: FeatureError.self) { _ = try classifier.classify(window: [Float](repeating: 0, count: 1000)) }
+        let dir = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wav = try WAVWriter.write(WAVWriter.tone(frequency: 440, seconds: 5, rate: 22_050), rate: 22_050,
+                                      to: dir.appendingPathComponent("tone.wav"))
+        let audio = try PreparedAudio.load(path: wav.path, sampleRate: 22_050)
+        #expect(throws: ClassifierError.wrongSampleRate(expected: 44_100, got: 22_050)) {
+            _ = try classifier.classify(file: audio, hopSeconds: 1)
+        }
     }
 
     /// A folder holding an ensemble card over copies of the shipped member's card (weights linked).
@@ -112,6 +120,15 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: same) }
         let loaded = try ModelEnsemble.load(cardPath: same.appendingPathComponent("ensemble.json").path)
         #expect(loaded.members.count == 2 && loaded.sampleRate == loaded.primary.card.frontend.logMel.sampleRate)
+    }
+
+    @Test func aMemberMayNotBeAnEnsemble() throws {
+        let inner: [String: Any] = ["format": EnsembleCard.format, "name": "inner", "members": ["a.json"]]
+        let dir = try ensembleFolder(members: ["a.json": try memberCard(), "inner.json": inner])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect {
+            _ = try ModelEnsemble.load(cardPath: dir.appendingPathComponent("ensemble.json").path)
+        } throws: { String(describing: $0).contains("inner.json is itself an ensemble") }
     }
 
     @Test func aMissingMemberIsNamed() throws {
