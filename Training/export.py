@@ -43,6 +43,7 @@ SEED_MODEL = ModelConfig(stem="conv7_maxpool", stem_width=64, blocks=[3, 4, 6, 3
 SEED_FRONTEND = FrontEndConfig(sample_rate=44100, n_fft=2048, win_length=2048, hop_length=512, n_mels=128,
                                f_min=0.0, f_max=22050.0, mel_scale="htk", mel_norm=None, power=2.0, top_db=80.0)
 SEED_NORMALIZE = {"mean": -45.0, "std": 20.0}
+FIXTURE_BUDGET_BYTES = 5_000_000  # all of Tests/Fixtures/parity: the repository carries them
 
 
 def layer_descriptions(model: HarkResNet) -> list[dict]:
@@ -263,7 +264,12 @@ def main() -> None:
     }
     size += write_fixture("seed-resnet-random", seed, SEED_FRONTEND, SEED_NORMALIZE, seed_card, root, fixtures,
                           clips[:args.seed_clips], ["layer4"])
-    print(f"exported {models / args.name}.{{safetensors,json}}; fixtures {size / 1e6:.2f} MB in {fixtures}")
+    total = sum(f.stat().st_size for f in fixtures.iterdir() if f.is_file())
+    print(f"exported {models / args.name}.{{safetensors,json}}; fixtures {size / 1e6:.2f} MB written, "
+          f"{total / 1e6:.2f} MB in all in {fixtures}")
+    if total > FIXTURE_BUDGET_BYTES:
+        raise SystemExit(f"the parity fixtures take {total / 1e6:.2f} MB, over the {FIXTURE_BUDGET_BYTES / 1e6:.0f} MB budget: "
+                         "use --mean-maps-only or fewer --clips")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,14 @@ import TestSupport
         try await check({ try ResNet.load(cardPath: TestPaths.modelCard(name)) }, fixture: name)
     }
 
+    @Test func parityFixturesStayWithinFiveMegabytes() throws {
+        let folder = TestPaths.fixtures.appendingPathComponent("parity")
+        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.fileSizeKey])
+        let total = try files.reduce(0) { $0 + (try $1.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0) }
+        #expect(files.count >= 6)
+        #expect(total <= 5_000_000, "parity fixtures: \(total) bytes")
+    }
+
     @Test func everyEnsembleMemberHasAFixture() throws {
         let card = try EnsembleCard.load(path: TestPaths.ensembleCard)
         #expect(card.members.count >= 2)
