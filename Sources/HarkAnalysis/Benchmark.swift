@@ -110,8 +110,7 @@ public enum Benchmark {
             var own = window
             if p.sampleRate != rate {
                 stages.append(StageTiming(stage: "resample window \(rate)→\(p.sampleRate) Hz\(suffix)", threads: 1,
-                                          samples: try time(runs) { own = try Resampler.resample(window, from: Double(rate), to: Double(p.sampleRate)) }))
-                own = WindowSlicer(windowSamples: p.windowSamples, hopSamples: 1).window(own, start: 0)
+                                          samples: try time(runs) { own = try MemberScorer.window(window, from: rate, to: p) }))
             }
             let logMel = try LogMelSpectrogram(parameters: p)
             var mel: [Float] = []

@@ -62,7 +62,7 @@ public final class Classifier {
         self.model = model
         sampleRate = model.sampleRate
         windowSeconds = model.windowSeconds
-        windowSamples = Int((windowSeconds * Double(sampleRate)).rounded())
+        windowSamples = model.windowSamples
         members = try model.members.map { try MemberScorer(network: $0) }
     }
 

@@ -24,15 +24,17 @@ final class MemberScorer {
 
     var parameters: LogMelParameters { network.card.frontend.logMel }
 
-    /// The window at this member's rate: resampled with libsoxr HQ (training's resampler) when the
-    /// classifier's rate is higher, then cut or zero-padded to exactly one window.
+    /// The window at this member's rate (see `window(_:from:to:)`).
     func window(from window: [Float], at rate: Int) throws -> [Float] {
-        guard rate != parameters.sampleRate else { return window }
-        var own = try Resampler.resample(window, from: Double(rate), to: Double(parameters.sampleRate))
-        let n = parameters.windowSamples
-        if own.count > n { own.removeLast(own.count - n) }
-        if own.count < n { own += [Float](repeating: 0, count: n - own.count) }
-        return own
+        try Self.window(window, from: rate, to: parameters)
+    }
+
+    /// A window at `rate` as a member with front-end `p` takes it: resampled with libsoxr HQ
+    /// (training's resampler) when the rates differ, then cut or zero-padded to exactly one window.
+    static func window(_ window: [Float], from rate: Int, to p: LogMelParameters) throws -> [Float] {
+        guard rate != p.sampleRate else { return window }
+        let own = try Resampler.resample(window, from: Double(rate), to: Double(p.sampleRate))
+        return WindowSlicer(windowSamples: p.windowSamples, hopSamples: 1).window(own, start: 0)
     }
 
     /// Log-mel of a window of exactly `parameters.windowSamples` samples.

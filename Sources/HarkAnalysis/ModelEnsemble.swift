@@ -1,5 +1,6 @@
 import Foundation
 import HarkEngine
+import HarkFeatures
 
 /// What a card names: one network (a model card) or several whose window probabilities are
 /// averaged (an ensemble card). A single network is an ensemble of one.
@@ -56,7 +57,12 @@ public struct ModelEnsemble: Sendable {
     public var labels: [ModelCard.Label] { primary.labels }
     /// Seconds of audio per window (the same for every member).
     public var windowSeconds: Double { primary.card.frontend.logMel.windowSeconds }
-    /// The rate audio is prepared at: the highest member's, so that no member loses band; the
-    /// others resample each window down to their own rate.
-    public var sampleRate: Int { members.map(\.card.frontend.logMel.sampleRate).max() ?? 0 }
+    /// The front-end whose rate audio is prepared at: the highest-rate member's, so that no member
+    /// loses band; the others resample each window down to their own rate.
+    private var widestInput: LogMelParameters {
+        members.map(\.card.frontend.logMel).max { $0.sampleRate < $1.sampleRate } ?? primary.card.frontend.logMel
+    }
+    public var sampleRate: Int { widestInput.sampleRate }
+    /// Samples per window at `sampleRate`.
+    public var windowSamples: Int { widestInput.windowSamples }
 }

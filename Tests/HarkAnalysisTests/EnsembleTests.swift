@@ -10,14 +10,17 @@ import TestSupport
 @Suite struct EnsembleTests {
     static func ensemble() throws -> ModelEnsemble { try ModelEnsemble.load(cardPath: TestPaths.ensembleCard) }
 
-    /// Each member's PyTorch crop-averaged probabilities for fixture clip `i`, averaged.
-    static func expectedProbabilities(_ card: EnsembleCard, clip i: Int) throws -> [Float] {
-        var sum: [Float] = []
-        for member in card.members {
-            let p = try #require(try FixtureTensors.load(String(member.dropLast(5)))["clip\(i).crop_probabilities"]).values
-            sum = sum.isEmpty ? p : zip(sum, p).map(+)
+    /// Per fixture clip, the mean of the members' PyTorch crop-averaged probabilities.
+    static func expectedProbabilities(_ card: EnsembleCard, clips: Int) throws -> [[Float]] {
+        let members = try card.members.map { try FixtureTensors.load(String($0.dropLast(5))) }
+        return try (0..<clips).map { i in
+            var sum: [Float] = []
+            for tensors in members {
+                let p = try #require(tensors["clip\(i).crop_probabilities"]).values
+                sum = sum.isEmpty ? p : zip(sum, p).map(+)
+            }
+            return sum.map { $0 / Float(members.count) }
         }
-        return sum.map { $0 / Float(card.members.count) }
     }
 
     @Test func defaultModelIsTheEnsemble() throws {
@@ -32,11 +35,12 @@ import TestSupport
         #expect(model.sampleRate == model.members.map(\.card.frontend.logMel.sampleRate).max())
         let classifier = try Classifier(model: model)
         let fixture = try ParityFixture.load(ParityFixture.shippedModelName)
+        let expectedPerClip = try Self.expectedProbabilities(card, clips: fixture.clips.count)
         for (i, clip) in fixture.clips.enumerated() {
             let audio = try PreparedAudio.load(path: TestPaths.esc50Clip(clip.file), sampleRate: classifier.sampleRate)
             let window = WindowSlicer(windowSamples: classifier.windowSamples, hopSamples: 1).window(audio.samples, start: 0)
             let prediction = try classifier.classify(window: window, topK: 3, taps: ["layer4"])
-            let expected = try Self.expectedProbabilities(card, clip: i)
+            let expected = expectedPerClip[i]
             let worst = maxAbsDifference(prediction.probabilities, expected)
             #expect(worst <= 1e-3, "\(clip.file): ensemble probabilities max |Δ| = \(worst)")
             let best = expected.indices.max { expected[$0] < expected[$1] }
@@ -54,8 +58,8 @@ import TestSupport
         let clips = try ESC50.clips(root: TestPaths.esc50.path, folds: [5]).filter { c in fixture.clips.contains { c.path.hasSuffix($0.file) } }
         #expect(clips.count == fixture.clips.count)
         var hits = 0
-        for (i, clip) in fixture.clips.enumerated() {
-            let p = try Self.expectedProbabilities(card, clip: i)
+        let expected = try Self.expectedProbabilities(card, clips: fixture.clips.count)
+        for (clip, p) in zip(fixture.clips, expected) {
             if p.indices.max(by: { p[$0] < p[$1] }) == clip.target { hits += 1 }
         }
         let report = try Evaluator.run(model: model, clips: clips, folds: [5], workers: 2)
