@@ -104,14 +104,19 @@ def stats(x: np.ndarray) -> dict:
 
 def write_fixture(name: str, model: HarkResNet, fe: FrontEndConfig, normalize: dict, card: dict | None,
                   root: Path, out_dir: Path, clips: list, full_map_layers: list[str],
-                  crops: dict | None = None) -> int:
-    """Runs clips through the reference path and writes out_dir/NAME.json + NAME.safetensors."""
+                  crops: dict | None = None, maps_clips: int | None = None) -> int:
+    """Runs clips through the reference path and writes out_dir/NAME.json + NAME.safetensors.
+
+    Feature maps are kept for the first `maps_clips` clips (all by default); every clip keeps its
+    log-mel, logits and crop probabilities, which is what an ensemble's test needs of a member."""
+    maps_clips = len(clips) if maps_clips is None else min(maps_clips, len(clips))
     out_dir.mkdir(parents=True, exist_ok=True)
     logmel = LogMel(fe)
     model.eval()
     tensors: dict[str, torch.Tensor] = {}
     meta = {"name": name, "frontend": frontend_card(fe, normalize), "clips": [],
-            "mel_filterbank": "mel_fb", "exposed_layers": model.exposed_layers(), "full_maps": full_map_layers}
+            "mel_filterbank": "mel_fb", "exposed_layers": model.exposed_layers(), "full_maps": full_map_layers,
+            "maps_clips": maps_clips}
     if card is not None:
         meta["card"] = card
     if crops:
@@ -136,10 +141,11 @@ def write_fixture(name: str, model: HarkResNet, fe: FrontEndConfig, normalize: d
                 probs = crop_probabilities(model, x, crops["frames"], crops["count"])[0]
                 tensors[f"{key}.crop_probabilities"] = probs.contiguous()
                 verdict = int(probs.argmax())
-            for layer, fmap in taps.items():
-                tensors[f"{key}.mean.{layer}"] = fmap[0].mean(0).contiguous()
-                if layer in full_map_layers:
-                    tensors[f"{key}.full.{layer}"] = fmap[0].contiguous()
+            if i < maps_clips:
+                for layer, fmap in taps.items():
+                    tensors[f"{key}.mean.{layer}"] = fmap[0].mean(0).contiguous()
+                    if layer in full_map_layers:
+                        tensors[f"{key}.full.{layer}"] = fmap[0].contiguous()
             meta["clips"].append({"file": clip.filename, "label": clip.category, "target": clip.target,
                                   "decoded": {"rate": rate, "channels": int(samples.shape[1]), **stats(samples)},
                                   "resampled": stats(resampled),
@@ -174,6 +180,9 @@ def main() -> None:
     ap.add_argument("--mean-maps-only", action="store_true",
                     help="no full map of the last stage in the model's fixture (keeps a large-input model's "
                          "fixture small; the shipped model's fixture covers full maps)")
+    ap.add_argument("--maps-clips", type=int, default=None,
+                    help="clips whose feature maps the model's fixture keeps (default: all); the others keep "
+                         "log-mel, logits and crop probabilities")
     ap.add_argument("--command", default="", help="the training command, recorded in the model card")
     ap.add_argument("--eval-crops", type=int, default=None,
                     help="crops per window at test time (default: the run's train.eval_crops)")
@@ -251,7 +260,7 @@ def main() -> None:
     fixtures = Path(args.fixtures)
     last_stage = f"layer{len(mc.blocks)}"
     size = write_fixture(args.name, model, fe, normalize, None, root, fixtures, clips,
-                         [] if args.mean_maps_only else [last_stage], crops)
+                         [] if args.mean_maps_only else [last_stage], crops, args.maps_clips)
     seed = seed_size_random_model()
     seed_card = {
         "format": "hark-model-card/1", "name": "seed-resnet-random",

@@ -21,6 +21,8 @@ def main() -> None:
                     help="member card names in Models/ (without .json); the first one's feature maps are published")
     ap.add_argument("--result", required=True, help="the record score_ensemble.py --final wrote")
     ap.add_argument("--models", default=str(ROOT / "Models"))
+    ap.add_argument("--training-note", default=None,
+                    help="recorded in the card's training section (e.g. how the members' thread counts differ)")
     args = ap.parse_args()
     if len(args.members) < 2:
         ap.error("an ensemble needs at least two members")
@@ -49,7 +51,7 @@ def main() -> None:
         "combine": "mean of the members' window probabilities; audio is prepared at the highest member rate and "
                    "resampled per window (libsoxr HQ) for the others; feature maps are the first member's",
         "evaluation": {
-            "protocol": "each member trained on ESC-50 folds 1-4 (the pairing chosen on fold 4 with members trained "
+            "protocol": "each member trained on ESC-50 folds 1-4 (the members chosen on fold 4 with runs trained "
                         f"on folds 1-3); the ensemble scored once on fold 5 ({result['clips']} clips), each member on "
                         f"the mean over its {result['crops']} crops of one 5-s window per clip",
             "fold5_top1": result["top1"], "fold5_top5": result["top5"], "command": "python " + result["command"],
@@ -59,6 +61,7 @@ def main() -> None:
             "command": " && ".join(c["training"]["command"] for c in cards),
             "members": [{"name": m, "wall_seconds": w, "machine": c["training"]["machine"],
                          "command": c["training"]["command"]} for m, w, c in zip(args.members, walls, cards)],
+            **({"note": args.training_note} if args.training_note else {}),
         },
         "license": cards[0]["license"],
     }

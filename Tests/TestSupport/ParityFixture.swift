@@ -36,8 +36,15 @@ public struct ParityFixture: Decodable, Sendable {
     public var clips: [Clip]
     public var exposedLayers: [String]
     public var fullMaps: [String]
+    /// Feature maps are in the fixture for the first `mapsClips` clips; the rest carry log-mel,
+    /// logits and crop probabilities only (keeps a member's fixture small). Fixtures written
+    /// before the exporter had the option keep maps for every clip.
+    public var mapsClips: Int { writtenMapsClips ?? clips.count }
+    private var writtenMapsClips: Int?
 
-    enum CodingKeys: String, CodingKey { case name, frontend, clips, exposedLayers = "exposed_layers", fullMaps = "full_maps" }
+    enum CodingKeys: String, CodingKey {
+        case name, frontend, clips, exposedLayers = "exposed_layers", fullMaps = "full_maps", writtenMapsClips = "maps_clips"
+    }
 
     public static func url(_ name: String, _ ext: String) -> URL {
         TestPaths.fixtures.appendingPathComponent("parity/\(name).\(ext)")
