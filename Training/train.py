@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hark_train.augment import mixup, random_crop, random_gain, random_warp, spec_augment, time_shift  # noqa: E402
+from hark_train.augment import mixup, random_colouring, random_crop, random_gain, random_warp, spec_augment, time_shift  # noqa: E402
 from hark_train.config import load_config  # noqa: E402
 from hark_train.crops import crop_probabilities  # noqa: E402
 from hark_train.data import class_names, load_logmels  # noqa: E402
@@ -190,6 +190,8 @@ def main() -> None:
             else:
                 db = random_crop(db, tc.crop_frames, tc.crop_candidates, gen, level_rows=n_mels)
             x = (db[:, :, :n_mels] - mean) / std
+            if tc.colour_db > 0:   # like the masks, the student's view alone: teachers hear the uncoloured crop
+                x = random_colouring(x, tc.colour_db / std, gen)
             x = spec_augment(x, tc, gen).contiguous(memory_format=torch.channels_last)
             y_label = y.argmax(1)   # the dominant label of the mix, for train accuracy
             if teachers is not None:

@@ -52,6 +52,21 @@ def random_crop(x: torch.Tensor, frames: int, candidates: int, gen: torch.Genera
     return torch.gather(x, 3, idx[:, None, None, :].expand(b, x.shape[1], x.shape[2], frames))
 
 
+def random_colouring(x: torch.Tensor, amount: float, gen: torch.Generator) -> torch.Tensor:
+    """Adds a random smooth curve over the mel bands to each example: a tilt from -t to +t across
+    the band plus one bell of height b centred anywhere, t and b uniform in ±`amount` (in the units
+    of x). A stand-in for the microphones, rooms and codecs a recording passed through, which
+    colour the spectrum without changing what the sound is."""
+    b, _, mels, _ = x.shape
+    pos = torch.linspace(-1.0, 1.0, mels)
+    tilt = (torch.rand(b, 1, generator=gen) * 2 - 1) * amount
+    height = (torch.rand(b, 1, generator=gen) * 2 - 1) * amount
+    centre = torch.rand(b, 1, generator=gen) * 2 - 1
+    width = 0.1 + torch.rand(b, 1, generator=gen) * 0.4                  # in units of half the band
+    curve = tilt * pos[None, :] + height * torch.exp(-0.5 * ((pos[None, :] - centre) / width) ** 2)
+    return x + curve.view(b, 1, mels, 1)
+
+
 def random_gain(db: torch.Tensor, gain_db: float, gen: torch.Generator) -> torch.Tensor:
     """Adds a random gain in dB (before normalisation)."""
     g = (torch.rand(db.shape[0], 1, 1, 1, generator=gen) * 2 - 1) * gain_db

@@ -83,6 +83,7 @@ class TrainConfig:
     time_stretch: float = 0.0
     freq_shift: float = 0.0
     gain_db: float = 6.0           # random gain ± this many dB
+    colour_db: float = 0.0         # random spectral tilt and bell, each up to ± this many dB (0 = off)
     ema_decay: float = 0.0         # 0 = off
     # Distillation: finished runs (folders with checkpoint.pt) whose mean softmax on each augmented
     # training crop makes up `distill_weight` of the target, the mixed labels the rest.
