@@ -54,7 +54,7 @@ def random_crop(x: torch.Tensor, frames: int, candidates: int, gen: torch.Genera
 
 def random_colouring(x: torch.Tensor, amount: float, gen: torch.Generator) -> torch.Tensor:
     """Adds a random smooth curve over the mel bands to each example: a tilt from -t to +t across
-    the band plus one bell of height b centred anywhere, t and b uniform in ±`amount` (in the units
+    the band plus one bell of height h centred anywhere, t and h uniform in ±`amount` (in the units
     of x). A stand-in for the microphones, rooms and codecs a recording passed through, which
     colour the spectrum without changing what the sound is."""
     b, _, mels, _ = x.shape
