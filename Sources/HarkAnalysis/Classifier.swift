@@ -81,9 +81,17 @@ public final class Classifier {
         }
         var sum = [Float](repeating: 0, count: model.labels.count)
         var featureMaps: [String: FeatureMap] = [:]
+        // Members on the same front-end (normalisation is the session's) share one resample and log-mel.
+        var logMels: [(parameters: LogMelParameters, mel: [Float])] = []
         for (i, member) in members.enumerated() {
-            let own = try member.window(from: window, at: sampleRate)
-            let scored = try member.score(logMel: try member.features(of: own), taps: i == 0 ? taps : [])
+            let mel: [Float]
+            if let shared = logMels.first(where: { $0.parameters == member.parameters }) {
+                mel = shared.mel
+            } else {
+                mel = try member.features(of: try MemberScorer.window(window, from: sampleRate, to: member.parameters))
+                logMels.append((member.parameters, mel))
+            }
+            let scored = try member.score(logMel: mel, taps: i == 0 ? taps : [])
             if i == 0 { featureMaps = scored.featureMaps }
             for c in sum.indices { sum[c] += scored.probabilities[c] }
         }

@@ -24,11 +24,6 @@ final class MemberScorer {
 
     var parameters: LogMelParameters { network.card.frontend.logMel }
 
-    /// The window at this member's rate (see `window(_:from:to:)`).
-    func window(from window: [Float], at rate: Int) throws -> [Float] {
-        try Self.window(window, from: rate, to: parameters)
-    }
-
     /// A window at `rate` as a member with front-end `p` takes it: resampled with libsoxr HQ
     /// (training's resampler) when the rates differ, then cut or zero-padded to exactly one window.
     static func window(_ window: [Float], from rate: Int, to p: LogMelParameters) throws -> [Float] {
