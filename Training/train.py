@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hark_train.augment import mixup, random_colouring, random_crop, random_gain, random_warp, spec_augment, time_shift  # noqa: E402
+from hark_train.augment import a_weighting_db, mixup, random_colouring, random_crop, random_gain, random_warp, spec_augment, time_shift  # noqa: E402
 from hark_train.config import load_config  # noqa: E402
 from hark_train.crops import crop_probabilities  # noqa: E402
 from hark_train.data import class_names, load_logmels  # noqa: E402
@@ -141,6 +141,9 @@ def main() -> None:
     x_val, y_val = subset(cfg.data.val_folds)
     x_val = (x_val - mean) / std
     n_mels = cfg.frontend.n_mels
+    fe = cfg.frontend
+    band_weights = a_weighting_db(fe.sample_rate, fe.n_fft, n_mels, fe.f_min, fe.f_max, fe.mel_scale,
+                                  fe.mel_norm) if tc.mix_by_loudness else None
     teachers = None
     if tc.teachers:
         if tc.time_stretch > 0 or tc.freq_shift > 0:
@@ -180,7 +183,7 @@ def main() -> None:
             y = F.one_hot(y_hard, num_classes).float()
             if tc.gain_db > 0:
                 db = random_gain(db, tc.gain_db, gen)
-            db, y = mixup(db, y, tc, gen, rng)
+            db, y = mixup(db, y, tc, gen, rng, band_weights)
             # Shifts and crops are frame gathers (and the warp a linear interpolation), so they
             # commute with the normalisation that follows them.
             if tc.time_shift:

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import torch
+import torchaudio
 
 from .config import TrainConfig
 
@@ -73,12 +74,36 @@ def random_gain(db: torch.Tensor, gain_db: float, gen: torch.Generator) -> torch
     return db + g
 
 
+def a_weighting_db(sample_rate: int, n_fft: int, n_mels: int, f_min: float, f_max: float,
+                   mel_scale: str, mel_norm: str | None) -> torch.Tensor:
+    """The A-weighting (IEC 61672) in dB at each mel band's centre frequency, floored at -80 dB:
+    how loud the ear finds each band, for judging which of two clips is the louder."""
+    fbanks = torchaudio.functional.melscale_fbanks(n_fft // 2 + 1, f_min, f_max, n_mels, sample_rate,
+                                                   norm=mel_norm, mel_scale=mel_scale)
+    freqs = torch.linspace(0, sample_rate / 2, n_fft // 2 + 1, dtype=torch.float64)
+    f2 = freqs[fbanks.argmax(0)] ** 2
+    ra = (12194.0 ** 2 * f2 ** 2) / ((f2 + 20.6 ** 2) * torch.sqrt((f2 + 107.7 ** 2) * (f2 + 737.9 ** 2))
+                                      * (f2 + 12194.0 ** 2))
+    return (20 * torch.log10(ra.clamp_min(1e-12)) + 2.0).clamp_min(-80.0).float()
+
+
+def peak_level_db(db: torch.Tensor, weights_db: torch.Tensor) -> torch.Tensor:
+    """Each example's loudest frame in dB, its mel powers weighted by `weights_db` (one per row of
+    the first len(weights_db) rows) and summed: [B, 1, mels, frames] → [B]."""
+    rows = weights_db.shape[0]
+    weighted = db[:, 0, :rows] + weights_db[None, :, None]
+    return 10 * torch.log10(torch.exp(weighted * (math.log(10.0) / 10)).sum(1).clamp_min(1e-10)).amax(1)
+
+
 def mixup(db: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, gen: torch.Generator,
-          rng: np.random.Generator):
+          rng: np.random.Generator, weights_db: torch.Tensor | None = None):
     """Mixes each example with a shuffled partner; returns mixed dB spectrograms and soft targets.
 
     With `mix_in_power`, the two spectrograms are summed as sound powers (like mixing the waveforms
-    at the drawn ratio) instead of averaged in dB.
+    at the drawn ratio) instead of averaged in dB. With `mix_by_loudness` as well (needs
+    `weights_db`, see `a_weighting_db`), the label ratio r stays as drawn while the amplitudes mix
+    at p = 1 / (1 + 10^((G1 - G2)/20) (1 - r)/r), G being each clip's peak level: between-class
+    learning's rule, so a quiet clip given weight r is heard at weight r and not drowned.
     """
     b = db.shape[0]
     if cfg.mixup_alpha <= 0 or rng.random() > cfg.mixup_prob:
@@ -86,10 +111,22 @@ def mixup(db: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, gen: torch.Genera
     lam = torch.from_numpy(rng.beta(cfg.mixup_alpha, cfg.mixup_alpha, size=b).astype(np.float32))
     perm = torch.randperm(b, generator=gen)
     l4 = lam.view(b, 1, 1, 1)
+    if cfg.mix_by_loudness and not cfg.mix_in_power:
+        raise ValueError("train.mix_by_loudness needs train.mix_in_power")
     if cfg.mix_in_power:
         ln10 = math.log(10.0)
-        p = l4 * torch.exp(db * ln10 / 10) + (1 - l4) * torch.exp(db[perm] * ln10 / 10)
-        mixed = 10 * torch.log10(p.clamp_min(1e-10))
+        w1, w2 = l4, 1 - l4
+        if cfg.mix_by_loudness:
+            if weights_db is None:
+                raise ValueError("mix_by_loudness needs the front-end's band weights")
+            gain = peak_level_db(db, weights_db)
+            r = lam.clamp(1e-4, 1 - 1e-4)
+            p = 1 / (1 + torch.pow(10.0, (gain - gain[perm]) / 20) * (1 - r) / r)
+            # Amplitude weights p and 1 - p, rescaled to unit energy as BC does; as powers, squared.
+            energy = p ** 2 + (1 - p) ** 2
+            w1, w2 = (p ** 2 / energy).view(b, 1, 1, 1), ((1 - p) ** 2 / energy).view(b, 1, 1, 1)
+        power = w1 * torch.exp(db * ln10 / 10) + w2 * torch.exp(db[perm] * ln10 / 10)
+        mixed = 10 * torch.log10(power.clamp_min(1e-10))
     else:
         mixed = l4 * db + (1 - l4) * db[perm]
     ymix = lam.view(b, 1) * y + (1 - lam.view(b, 1)) * y[perm]

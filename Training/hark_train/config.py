@@ -63,6 +63,10 @@ class TrainConfig:
     mixup_alpha: float = 1.0
     mixup_prob: float = 1.0
     mix_in_power: bool = False     # mix spectrograms as sound powers (between-class style) instead of dB
+    # With mix_in_power: between-class learning's mixing rule. The label ratio r is drawn as before,
+    # but the powers are mixed at the ratio that makes the quieter clip as audible as r says, judged
+    # by each clip's A-weighted peak frame level (Tokozume et al., 2018).
+    mix_by_loudness: bool = False
     label_smoothing: float = 0.0
     freq_masks: int = 2
     freq_mask_width: int = 16
