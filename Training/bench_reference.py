@@ -33,30 +33,15 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hark_train.config import FrontEndConfig, ModelConfig  # noqa: E402
+from hark_train.config import FrontEndConfig, ModelConfig, frontend_from_dict, model_from_dict  # noqa: E402
 from hark_train.frontend import LogMel  # noqa: E402
-from hark_train.model import HarkResNet, count_macs  # noqa: E402
-
-
-def only_known(cls, table: dict) -> dict:
-    """The card carries more keys than the dataclass (input, macs, normalize, …): keep the fields."""
-    return {k: v for k, v in table.items() if k in cls.__dataclass_fields__}
+from hark_train.model import HarkResNet, count_macs, load_card  # noqa: E402
 
 
 def load_model(card_path: Path) -> tuple[HarkResNet, ModelConfig, FrontEndConfig, dict]:
-    from safetensors.torch import load_file
-
-    card = json.loads(card_path.read_text())
-    mc = ModelConfig(**only_known(ModelConfig, card["architecture"]))
-    fe = FrontEndConfig(**only_known(FrontEndConfig, card["frontend"]))
-    model = HarkResNet(mc)
-    weights = load_file(str(card_path.parent / card["weights"]["file"]))
-    missing, unexpected = model.load_state_dict(weights, strict=False)
-    # The exporter drops BN's num_batches_tracked counters; nothing else may be missing.
-    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
-    if missing or unexpected:
-        raise SystemExit(f"{card_path}: weights do not fit the card (missing {missing}, unexpected {unexpected})")
-    return model.eval(), mc, fe, card
+    model, ckpt = load_card(card_path)
+    return (model, model_from_dict(ckpt["config"]["model"]), frontend_from_dict(ckpt["config"]["frontend"]),
+            ckpt["card"])
 
 
 def write_seed_size_card(out_dir: Path) -> Path:

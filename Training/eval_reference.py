@@ -15,25 +15,20 @@ import time
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hark_train.config import FrontEndConfig, ModelConfig, frontend_from_dict, model_from_dict  # noqa: E402
+from hark_train.config import frontend_from_dict  # noqa: E402
 from hark_train.crops import crop_probabilities  # noqa: E402
 from hark_train.data import read_meta  # noqa: E402
 from hark_train.frontend import LogMel, load_window  # noqa: E402
-from hark_train.model import HarkResNet  # noqa: E402
+from hark_train.model import load_card  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_model(card_path: str):
-    card = json.loads(Path(card_path).read_text())
-    fe = frontend_from_dict({k: v for k, v in card["frontend"].items() if k in FrontEndConfig.__dataclass_fields__})
-    mc = model_from_dict({k: v for k, v in card["architecture"].items() if k in ModelConfig.__dataclass_fields__})
-    model = HarkResNet(mc)
-    model.load_state_dict(load_file(str(Path(card_path).parent / card["weights"]["file"])), strict=False)
-    return model.eval(), fe, card["frontend"]["normalize"], card.get("crops")
+    model, ckpt = load_card(card_path)
+    return model, frontend_from_dict(ckpt["config"]["frontend"]), ckpt["normalize"], ckpt["card"].get("crops")
 
 
 def main() -> None:

@@ -3,7 +3,8 @@
 
     python Training/score_ensemble.py --folds 4 --runs Training/runs/expK Training/runs/expP Training/runs/expM
 
-Each run is scored with its own front-end's cached log-mels and its checkpoint's normalisation,
+A run is a run folder or an exported model card (`Models/NAME.json`, for a shipped member whose
+run folder is gone). Each is scored with its own front-end's cached log-mels and its normalisation,
 as the mean softmax over its `eval_crops` crops (or `--crops`); the ensemble is the mean of those probabilities.
 Fold 5 is refused, except once for a chosen ensemble whose rule was committed beforehand:
 
@@ -30,7 +31,8 @@ from train import evaluate, fold_subset, top_k_accuracy  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", nargs="+", required=True, help="run folders with checkpoint.pt")
+    ap.add_argument("--runs", nargs="+", required=True,
+                    help="run folders with checkpoint.pt, or exported model cards (Models/NAME.json)")
     ap.add_argument("--folds", type=int, nargs="+", required=True, help="validation folds to score")
     ap.add_argument("--root", default="../shared/datasets/esc50")
     ap.add_argument("--cache", default=str(Path(__file__).resolve().parent / "cache"))

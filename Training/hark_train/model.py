@@ -9,13 +9,15 @@ into the convolutions:
 """
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ModelConfig, model_from_dict
+from .config import FrontEndConfig, ModelConfig, model_from_dict
 
 
 class BasicBlock(nn.Module):
@@ -108,8 +110,40 @@ class HarkResNet(nn.Module):
         return self.fc(self.dropout(x))
 
 
+def only_known(cls, table: dict) -> dict:
+    """A card carries more keys than the dataclass (input, macs, normalize, …): keep the fields."""
+    return {k: v for k, v in table.items() if k in cls.__dataclass_fields__}
+
+
+def load_card(card_path: str | Path) -> tuple[HarkResNet, dict]:
+    """An exported model (card JSON + safetensors) as a network and a checkpoint-like dict
+    (config with model, frontend, train folds and crops; normalize; labels; the card itself), so
+    that scripts taking runs take a shipped model whose run folder is gone."""
+    from safetensors.torch import load_file
+
+    card_path = Path(card_path)
+    card = json.loads(card_path.read_text())
+    mc = ModelConfig(**only_known(ModelConfig, card["architecture"]))
+    model = HarkResNet(mc)
+    missing, unexpected = model.load_state_dict(load_file(str(card_path.parent / card["weights"]["file"])),
+                                                strict=False)
+    # The exporter drops BN's num_batches_tracked counters; nothing else may be missing.
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise ValueError(f"{card_path}: weights do not fit the card (missing {missing}, unexpected {unexpected})")
+    crops = card.get("crops") or {"frames": 0, "count": 1}
+    config = {"model": asdict(mc), "frontend": only_known(FrontEndConfig, card["frontend"]),
+              "data": {"train_folds": card["training"]["train_folds"]},
+              "train": {"crop_frames": crops["frames"], "eval_crops": crops["count"]}}
+    return model.eval(), {"config": config, "normalize": card["frontend"]["normalize"],
+                          "labels": [label["name"] for label in card["labels"]], "card": card}
+
+
 def load_run(run: str | Path) -> tuple[HarkResNet, dict]:
-    """A finished run's network, built from its checkpoint's own config, and the checkpoint."""
+    """A finished run's network, built from its checkpoint's own config, and the checkpoint; a
+    model card's path (`*.json`) is read with `load_card`."""
+    if Path(run).suffix == ".json":
+        return load_card(run)
     ckpt = torch.load(Path(run) / "checkpoint.pt", map_location="cpu", weights_only=False)
     model = HarkResNet(model_from_dict(ckpt["config"]["model"]))
     model.load_state_dict(ckpt["state_dict"])
