@@ -18,22 +18,17 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import torch
-from safetensors.torch import load_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hark_train.config import frontend_from_dict, model_from_dict  # noqa: E402
+from hark_train.config import frontend_from_dict  # noqa: E402
 from hark_train.crops import crop_probabilities  # noqa: E402
 from hark_train.data import read_meta  # noqa: E402
 from hark_train.frontend import LogMel, load_window  # noqa: E402
-from hark_train.model import HarkResNet  # noqa: E402
+from hark_train.model import load_card  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOWCASE = ["dog", "rooster", "church_bells", "crying_baby", "siren", "clock_alarm", "cat", "chainsaw", "door_wood_knock"]
 GAP_SECONDS = 1.5
-
-
-def fields(cls, d: dict) -> dict:
-    return {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
 
 
 def main() -> None:
@@ -43,16 +38,10 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "Models" / "demo"))
     args = ap.parse_args()
 
-    from hark_train.config import FrontEndConfig, ModelConfig
-    card = json.loads(Path(args.model).read_text())
-    fe = frontend_from_dict(fields(FrontEndConfig, card["frontend"]))
-    mc = model_from_dict(fields(ModelConfig, card["architecture"]))
-    model = HarkResNet(mc)
-    state = load_file(str(Path(args.model).parent / card["weights"]["file"]))
-    model.load_state_dict(state, strict=False)
-    model.eval()
-    norm = card["frontend"]["normalize"]
-    crops = card.get("crops") or {"frames": 0, "count": 1}   # score clips as the card does
+    model, ckpt = load_card(args.model)
+    fe = frontend_from_dict(ckpt["config"]["frontend"])
+    norm = ckpt["normalize"]
+    crops = ckpt["card"].get("crops") or {"frames": 0, "count": 1}   # score clips as the card does
     logmel = LogMel(fe)
     root = Path(args.data)
     clips = [c for c in read_meta(root) if c.fold == 5 and c.category in SHOWCASE]
