@@ -38,6 +38,8 @@ def main() -> None:
     ap.add_argument("--cache", default=str(Path(__file__).resolve().parent / "cache"))
     ap.add_argument("--crops", type=int, default=None,
                     help="crops per window for every run (default: each run's train.eval_crops)")
+    ap.add_argument("--loudest", type=int, default=0, metavar="N",
+                    help="score each window as the mean over its N loudest crops (default: all)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--final", metavar="RESULT.json",
                     help="score the ensemble once on the test fold 5 and record it here")
@@ -68,7 +70,7 @@ def main() -> None:
         crops = args.crops or cfg["train"].get("eval_crops")
         if crops is None:
             sys.exit(f"{run} predates train.eval_crops: pass --crops")
-        _, acc, probs = evaluate(model, x, y, cfg["train"]["crop_frames"], crops)
+        _, acc, probs = evaluate(model, x, y, cfg["train"]["crop_frames"], crops, loudest=args.loudest)
         if final is None:
             print(f"{run}: top-1 {acc:.4f}")
         summed = summed + probs
@@ -79,6 +81,7 @@ def main() -> None:
     if final is not None:
         top5 = top_k_accuracy(summed, targets, 5)
         record = {"runs": args.runs, "folds": args.folds, "crops": args.crops or "each run's eval_crops",
+                  "loudest": args.loudest or "all crops",
                   "top1": acc, "top5": top5, "clips": len(targets), "command": " ".join(sys.argv)}
         final.write_text(json.dumps(record, indent=2))
         print(f"fold 5: top-1 {acc:.4f}, top-5 {top5:.4f} → {final}")

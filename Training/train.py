@@ -46,14 +46,15 @@ def machine_description() -> str:
 
 
 def evaluate(model, x: torch.Tensor, y: torch.Tensor, crop_frames: int = 0, crops: int = 1,
-             batch: int = 100) -> tuple[float, float, np.ndarray]:
-    """Loss, top-1 and class probabilities; windows scored whole or as the mean over crops."""
+             batch: int = 100, loudest: int = 0) -> tuple[float, float, np.ndarray]:
+    """Loss, top-1 and class probabilities; windows scored whole or as the mean over (the
+    `loudest` of) their crops."""
     model.eval()
     probs = []
     with torch.no_grad():
         for i in range(0, len(x), batch):
             xb = x[i:i + batch].contiguous(memory_format=torch.channels_last)
-            probs.append(crop_probabilities(model, xb, crop_frames, crops))
+            probs.append(crop_probabilities(model, xb, crop_frames, crops, loudest))
     probs = torch.cat(probs)
     loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), y).item()
     acc = (probs.argmax(1) == y).float().mean().item()

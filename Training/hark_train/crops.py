@@ -13,16 +13,25 @@ def crop_starts(total: int, count: int) -> list[int]:
     return [(k * total) // count for k in range(count)]
 
 
-def crop_probabilities(model, x: torch.Tensor, frames: int, count: int) -> torch.Tensor:
-    """Mean softmax over `count` circular crops of `frames` frames; x is [B, 1, mels, T] normalised."""
+def crop_probabilities(model, x: torch.Tensor, frames: int, count: int, loudest: int = 0) -> torch.Tensor:
+    """Mean softmax over `count` circular crops of `frames` frames; x is [B, 1, mels, T] normalised.
+
+    With 0 < `loudest` < `count`, the mean is over each window's `loudest` crops only, a crop's
+    level being the mean of its (normalised) log-mel; ties go to the earlier crop."""
     total = x.shape[-1]
     if count <= 1 or frames <= 0 or frames >= total:
         return torch.softmax(model(x), 1)
-    summed = 0
+    probs, levels = [], []
     for start in crop_starts(total, count):
         idx = (start + torch.arange(frames)) % total
-        summed = summed + torch.softmax(model(x[..., idx].contiguous(memory_format=torch.channels_last)), 1)
-    return summed / count
+        crop = x[..., idx]
+        probs.append(torch.softmax(model(crop.contiguous(memory_format=torch.channels_last)), 1))
+        levels.append(crop.mean(dim=(1, 2, 3)))
+    probs = torch.stack(probs, 1)                                          # [B, count, classes]
+    if 0 < loudest < count:
+        order = torch.argsort(-torch.stack(levels, 1), dim=1, stable=True)[:, :loudest]
+        probs = torch.gather(probs, 1, order[:, :, None].expand(-1, -1, probs.shape[2]))
+    return probs.mean(1)
 
 
 def card_entry(frames: int, count: int) -> dict | None:
