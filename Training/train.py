@@ -45,6 +45,16 @@ def machine_description() -> str:
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether the CPU computes bfloat16 in hardware (AVX512-BF16 or AMX-BF16), from /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return True   # unknown: no warning
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def evaluate(model, x: torch.Tensor, y: torch.Tensor, crop_frames: int = 0, crops: int = 1,
              batch: int = 100, loudest: int = 0) -> tuple[float, float, np.ndarray]:
     """Loss, top-1 and class probabilities; windows scored whole or as the mean over (the
@@ -157,6 +167,12 @@ def main() -> None:
     if tc.precision not in ("fp32", "bf16"):
         raise ValueError(f"train.precision must be \"fp32\" or \"bf16\", not {tc.precision!r}")
     bf16 = tc.precision == "bf16"
+    if bf16 and not cpu_has_native_bf16():
+        print("warning: this CPU has no AVX512-BF16 or AMX-BF16, so bf16 autocast is emulated and runs "
+              "about 3x slower than float32 (3.2x per epoch for K's and V's recipes on a 2-core Xeon, "
+              "Training/EXPERIMENTS.md); "
+              "--set 'train.precision=\"fp32\"' trains faster here, at the cost of no longer being the "
+              "recipe's exact arithmetic", flush=True)
     model = HarkResNet(cfg.model).to(memory_format=torch.channels_last)
     ema = copy.deepcopy(model) if tc.ema_decay > 0 else None
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
