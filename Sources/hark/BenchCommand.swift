@@ -48,6 +48,7 @@ struct BenchCommand: ParsableCommand {
         guard let policy = Self.policies[convolution] else {
             throw ValidationError("--convolution must be one of \(Self.policies.keys.sorted().joined(separator: ", "))")
         }
+        warnIfGenericBLASKernel()
         if compare { return try runComparison(path) }
         let model = try ModelEnsemble.load(cardPath: path, policy: policy)
         guard let input = file ?? DemoAudio.locate() else {

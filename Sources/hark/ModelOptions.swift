@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HarkAnalysis
 import HarkEngine
 
@@ -12,7 +13,15 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> ModelEnsemble {
         let path = try ModelLocator.locate(explicit: model)
         BLASThreads.set(threads)
+        warnIfGenericBLASKernel()
         return try ModelEnsemble.load(cardPath: path)
+    }
+}
+
+/// Says on stderr (never stdout, which carries results) when OpenBLAS runs its slow generic kernel.
+func warnIfGenericBLASKernel() {
+    if let advice = BLASThreads.genericKernelAdvice {
+        FileHandle.standardError.write(Data("hark: warning: \(advice)\n".utf8))
     }
 }
 

@@ -61,6 +61,24 @@ import TestSupport
         #expect(r.stderr.contains("/nonexistent.wav: no such file"))
     }
 
+    /// OpenBLAS's generic kernel (its fallback on CPUs it does not recognise) halves the speed; the
+    /// user is told how to pick a better one, on stderr, and the results on stdout are unchanged.
+    @Test func theGenericBLASKernelIsReportedWithTheFix() async throws {
+        let clip = TestPaths.esc50Clip(try ParityFixture.load(ParityFixture.shippedModelName).clips[0].file)
+        let generic = try await HarkProcess.run(["classify", "--model", model, clip],
+                                                environment: ["OPENBLAS_CORETYPE": "Prescott"])
+        let chosen = try await HarkProcess.run(["classify", "--model", model, clip],
+                                               environment: ["OPENBLAS_CORETYPE": "Haswell"])
+        #expect(generic.status == 0 && chosen.status == 0, "\(generic.stderr)\(chosen.stderr)")
+        #expect(generic.stderr.contains("Prescott") && generic.stderr.contains("OPENBLAS_CORETYPE=Haswell"))
+        #expect(!chosen.stderr.contains("Prescott"))
+        let top1 = { (line: String) throws -> Int? in
+            ((try self.json(line))["top"] as? [[String: Any]])?.first?["index"] as? Int
+        }
+        #expect(generic.lines.count == 1 && chosen.lines.count == 1)
+        #expect(try top1(generic.lines[0]) == top1(chosen.lines[0]))
+    }
+
     @Test func aMissingModelIsExplained() async throws {
         let r = try await HarkProcess.run(["classify", "--model", "/nonexistent/m.json", "x.wav"])
         #expect(r.status != 0)
