@@ -59,7 +59,8 @@ final class CaptureLoop: Sendable {
             }
             let format = source.format
             status(StatusMessage(started ? .captureRecovered : .captureStarted, wallTime: WallClock.now(),
-                                 message: started ? "capture resumed" : "capture started", source: source.name,
+                                 message: started ? "capture resumed" : (["capture started", settings.startupNote].compactMap { $0 }.joined(separator: "; ")),
+                                 source: source.name,
                                  sampleRate: format.sampleRate, channels: format.channels))
             started = true
             delay = settings.retryInitialSeconds

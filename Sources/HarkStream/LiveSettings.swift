@@ -23,6 +23,9 @@ public struct LiveSettings: Sendable {
     /// Reconnection back-off after a lost source: first delay, doubling up to the maximum.
     public var retryInitialSeconds = 0.5
     public var retryMaximumSeconds = 8.0
+    /// Added to the `capture_started` status message: what the operator should know about this run
+    /// (a slow BLAS kernel), said on the status channel so that stderr stays JSON lines.
+    public var startupNote: String?
     /// Test hook: sleep this long in every model call, to exercise dropping when the model is slow.
     public var simulatedModelDelaySeconds = 0.0
 

@@ -49,6 +49,21 @@ import TestSupport
         #expect(status.first == "capture_started" && status.last == "stopped")
     }
 
+    /// The slow-kernel advice rides on the capture_started status, so stderr stays JSON lines.
+    @Test func theGenericBLASKernelIsReportedInTheStartStatus() async throws {
+        let path = try noiseWAV(seconds: 6)
+        let arguments = ["listen", "--model", model, "--source", "file:\(path)", "--emit", "windows"]
+        let generic = try await HarkProcess.run(arguments, environment: ["OPENBLAS_CORETYPE": "Prescott"])
+        let chosen = try await HarkProcess.run(arguments, environment: ["OPENBLAS_CORETYPE": "Haswell"])
+        #expect(generic.status == 0 && chosen.status == 0)
+        let started = { (r: HarkProcess.Result) throws -> String? in
+            try self.objects(r.stderr).first { $0["status"] as? String == "capture_started" }?["message"] as? String
+        }
+        let genericMessage = try #require(try started(generic))
+        #expect(genericMessage.hasPrefix("capture started; ") && genericMessage.contains("OPENBLAS_CORETYPE=Haswell"))
+        #expect(try started(chosen) == "capture started")
+    }
+
     @Test func rawPCMOnStdin() async throws {
         let rate = 8000
         var bytes = Data()
