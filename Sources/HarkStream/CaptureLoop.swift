@@ -58,9 +58,10 @@ final class CaptureLoop: Sendable {
                 return .failed("\(error)")
             }
             let format = source.format
+            let message = started ? "capture resumed"
+                : ["capture started", settings.startupNote].compactMap { $0 }.joined(separator: "; ")
             status(StatusMessage(started ? .captureRecovered : .captureStarted, wallTime: WallClock.now(),
-                                 message: started ? "capture resumed" : (["capture started", settings.startupNote].compactMap { $0 }.joined(separator: "; ")),
-                                 source: source.name,
+                                 message: message, source: source.name,
                                  sampleRate: format.sampleRate, channels: format.channels))
             started = true
             delay = settings.retryInitialSeconds
