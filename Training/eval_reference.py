@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def load_model(card_path: str):
     model, ckpt = load_card(card_path)
-    return model, frontend_from_dict(ckpt["config"]["frontend"]), ckpt["normalize"], ckpt["card"].get("crops")
+    return model, frontend_from_dict(ckpt["config"]["frontend"]), ckpt["normalize"], ckpt["config"]["train"]
 
 
 def main() -> None:
@@ -49,15 +49,14 @@ def main() -> None:
             wave = load_window(str(Path(args.data) / "audio" / clip.filename), fe)
             x = (logmel(torch.from_numpy(wave)) - norm["mean"]) / norm["std"]
             # Scored as the model card says: the whole window, or the mean over its crops.
-            probs = crop_probabilities(model, x[None, None], crops["frames"] if crops else 0,
-                                       crops["count"] if crops else 1)
+            probs = crop_probabilities(model, x[None, None], crops["crop_frames"], crops["eval_crops"])
             ranked = probs[0].argsort(descending=True)
             top1 += int(ranked[0] == clip.target)
             top5 += int(clip.target in ranked[:5].tolist())
     seconds = time.perf_counter() - started
     print(json.dumps({"fold": args.fold, "clips": len(clips), "top1": top1 / len(clips), "top5": top5 / len(clips),
                       "seconds": round(seconds, 2), "clips_per_second": round(len(clips) / seconds, 1),
-                      "crops": crops["count"] if crops else 1, "threads": args.threads, "torch": torch.__version__}))
+                      "crops": crops["eval_crops"], "threads": args.threads, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

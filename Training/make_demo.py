@@ -41,7 +41,7 @@ def main() -> None:
     model, ckpt = load_card(args.model)
     fe = frontend_from_dict(ckpt["config"]["frontend"])
     norm = ckpt["normalize"]
-    crops = ckpt["card"].get("crops") or {"frames": 0, "count": 1}   # score clips as the card does
+    crops = ckpt["config"]["train"]   # score clips as the card does (its crops, or the whole window)
     logmel = LogMel(fe)
     root = Path(args.data)
     clips = [c for c in read_meta(root) if c.fold == 5 and c.category in SHOWCASE]
@@ -49,7 +49,7 @@ def main() -> None:
     with torch.no_grad():
         for clip in clips:
             x = (logmel(torch.from_numpy(load_window(str(root / "audio" / clip.filename), fe))) - norm["mean"]) / norm["std"]
-            p = crop_probabilities(model, x[None, None], crops["frames"], crops["count"])[0, clip.target].item()
+            p = crop_probabilities(model, x[None, None], crops["crop_frames"], crops["eval_crops"])[0, clip.target].item()
             if p > best.get(clip.category, (-1.0, None))[0]:
                 best[clip.category] = (p, clip)
 

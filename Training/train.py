@@ -152,9 +152,9 @@ def main() -> None:
     x_val, y_val = subset(cfg.data.val_folds)
     x_val = (x_val - mean) / std
     n_mels = cfg.frontend.n_mels
-    fe = cfg.frontend
-    band_weights = a_weighting_db(fe.sample_rate, fe.n_fft, n_mels, fe.f_min, fe.f_max, fe.mel_scale,
-                                  fe.mel_norm) if tc.mix_by_loudness else None
+    if tc.mix_by_loudness and not tc.mix_in_power:
+        raise ValueError("train.mix_by_loudness needs train.mix_in_power")
+    band_weights = a_weighting_db(cfg.frontend) if tc.mix_by_loudness else None
     teachers = None
     if tc.teachers:
         if tc.time_stretch > 0 or tc.freq_shift > 0:

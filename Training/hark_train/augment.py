@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torchaudio
 
-from .config import TrainConfig
+from .config import FrontEndConfig, TrainConfig
 
 
 def spec_augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
@@ -74,13 +74,12 @@ def random_gain(db: torch.Tensor, gain_db: float, gen: torch.Generator) -> torch
     return db + g
 
 
-def a_weighting_db(sample_rate: int, n_fft: int, n_mels: int, f_min: float, f_max: float,
-                   mel_scale: str, mel_norm: str | None) -> torch.Tensor:
-    """The A-weighting (IEC 61672) in dB at each mel band's centre frequency, floored at -80 dB:
-    how loud the ear finds each band, for judging which of two clips is the louder."""
-    fbanks = torchaudio.functional.melscale_fbanks(n_fft // 2 + 1, f_min, f_max, n_mels, sample_rate,
-                                                   norm=mel_norm, mel_scale=mel_scale)
-    freqs = torch.linspace(0, sample_rate / 2, n_fft // 2 + 1, dtype=torch.float64)
+def a_weighting_db(fe: FrontEndConfig) -> torch.Tensor:
+    """The A-weighting (IEC 61672) in dB at each of the front-end's mel bands' centre frequency,
+    floored at -80 dB: how loud the ear finds each band, for judging which of two clips is the louder."""
+    fbanks = torchaudio.functional.melscale_fbanks(fe.n_fft // 2 + 1, fe.f_min, fe.f_max, fe.n_mels, fe.sample_rate,
+                                                   norm=fe.mel_norm, mel_scale=fe.mel_scale)
+    freqs = torch.linspace(0, fe.sample_rate / 2, fe.n_fft // 2 + 1, dtype=torch.float64)
     f2 = freqs[fbanks.argmax(0)] ** 2
     ra = (12194.0 ** 2 * f2 ** 2) / ((f2 + 20.6 ** 2) * torch.sqrt((f2 + 107.7 ** 2) * (f2 + 737.9 ** 2))
                                       * (f2 + 12194.0 ** 2))
@@ -111,8 +110,6 @@ def mixup(db: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, gen: torch.Genera
     lam = torch.from_numpy(rng.beta(cfg.mixup_alpha, cfg.mixup_alpha, size=b).astype(np.float32))
     perm = torch.randperm(b, generator=gen)
     l4 = lam.view(b, 1, 1, 1)
-    if cfg.mix_by_loudness and not cfg.mix_in_power:
-        raise ValueError("train.mix_by_loudness needs train.mix_in_power")
     if cfg.mix_in_power:
         ln10 = math.log(10.0)
         w1, w2 = l4, 1 - l4
