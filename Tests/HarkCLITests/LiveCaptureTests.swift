@@ -49,21 +49,21 @@ import TestSupport
     }()
 
     func events(_ text: String) -> [[String: Any]] {
-        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        text.split(separator: "\n").compactMap(Self.object)
     }
 
-    func waitFor(_ run: HarkProcess.Running, timeout: Double, _ match: ([String: Any]) -> Bool) async throws -> [String: Any]? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let hit = events(run.stdoutText).first(where: match) { return hit }
-            try await pause(0.05)
-        }
-        return nil
+    static func object(_ line: Substring) -> [String: Any]? {
+        try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+    }
+
+    func waitFor(_ run: HarkProcess.Running, timeout: Double, _ match: @escaping @Sendable ([String: Any]) -> Bool) async throws -> [String: Any]? {
+        try await run.waitForLine(timeout: timeout) { Self.object($0).map(match) ?? false }
+            .flatMap { Self.object(Substring($0)) }
     }
 
     static let iso = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
-    func isStart(of label: String) -> ([String: Any]) -> Bool {
+    func isStart(of label: String) -> @Sendable ([String: Any]) -> Bool {
         { $0["phase"] as? String == "start" && $0["label"] as? String == label }
     }
 

@@ -107,7 +107,9 @@ import TestSupport
         let config = try ALSAConfig(directory: dir, pulseServer: pulse.server, pulseSource: pulse.monitorName)
 
         let started = Date()
-        let run = try #require(await capture(frames: 48_000 * 3, timeout: 30, alsa: config,
+        // 4 s, so the tone (which an idle sink passes on ~2 s after the player connects) fills the
+        // whole last second even when the start is late.
+        let run = try #require(await capture(frames: 48_000 * 4, timeout: 30, alsa: config,
                                              onOpen: { _ = try? pulse.play(path: tone.path) }) {
             ALSASource(pcm: "pulsecap", sampleFormat: .f32le)
         })
@@ -115,9 +117,9 @@ import TestSupport
         #expect(run.error == nil, "\(String(describing: run.error))")
         // The plugin offers any rate; Hark's preference (48 kHz mono) wins, the server converts.
         #expect(run.format == CaptureFormat(sampleRate: 48_000, channels: 1))
-        #expect(run.samples.count == 48_000 * 3)
-        // Real-time pacing: 3 s of audio takes about 3 s to arrive.
-        #expect(elapsed > 2.5, "3 s captured in \(elapsed) s")
+        #expect(run.samples.count == 48_000 * 4)
+        // Real-time pacing: 4 s of audio takes about 4 s to arrive.
+        #expect(elapsed > 3.5, "4 s captured in \(elapsed) s")
         // The last second is the tone: RMS 0.5/√2, and 1 kHz at 48 kHz (a wrong rate would shift it).
         let last = run.samples.suffix(48_000)
         #expect(abs(Signal.rms(last) - 0.3536) < 0.02, "RMS \(Signal.rms(last))")

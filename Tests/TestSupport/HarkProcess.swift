@@ -75,14 +75,24 @@ public struct HarkProcess {
                           stderr: String(decoding: stderrData, as: UTF8.self))
         }
 
-        /// Waits until stdout contains `text` or the timeout passes.
-        public func waitForOutput(containing text: String, timeout: TimeInterval) async throws -> Bool {
-            let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline {
-                if stdoutText.contains(text) { return true }
-                try await pause(0.05)
+        /// Waits until a line of stdout satisfies `match` or the timeout passes, and returns that
+        /// line. It polls on a thread of its own: on the test pool a busy suite can hold the poll
+        /// back past its deadline while the line is already there. The output is checked once
+        /// more at the deadline for the same reason.
+        public func waitForLine(timeout: TimeInterval, where match: @escaping @Sendable (Substring) -> Bool) async throws -> String? {
+            try await offThread {
+                let deadline = Date().addingTimeInterval(timeout)
+                repeat {
+                    if let line = self.stdoutText.split(separator: "\n").first(where: match) { return String(line) }
+                    usleep(20_000)
+                } while Date() < deadline
+                return self.stdoutText.split(separator: "\n").first(where: match).map(String.init)
             }
-            return false
+        }
+
+        /// Waits until stdout contains `text` (within one line) or the timeout passes.
+        public func waitForOutput(containing text: String, timeout: TimeInterval) async throws -> Bool {
+            try await waitForLine(timeout: timeout) { $0.contains(text) } != nil
         }
     }
 
