@@ -27,8 +27,10 @@ let package = Package(
         .target(name: "HarkAudio", dependencies: ["CSndFile", "CSoxr"]),
         // The log-mel front-end (parity with torchaudio).
         .target(name: "HarkFeatures", dependencies: ["CKissFFT"], swiftSettings: optimizedInDebug),
+        // Our one C file: CPUID feature levels, to pick OpenBLAS's kernel where it falls back to its generic one.
+        .target(name: "CCPUFeatures"),
         // The inference engine: safetensors, model card, ResNet on OpenBLAS, feature-map taps.
-        .target(name: "HarkEngine", dependencies: ["COpenBLAS", "HarkFeatures"], swiftSettings: optimizedInDebug),
+        .target(name: "HarkEngine", dependencies: ["COpenBLAS", "CCPUFeatures", "HarkFeatures"], swiftSettings: optimizedInDebug),
         // Files through the whole chain: classify, evaluate on ESC-50, benchmark.
         .target(name: "HarkAnalysis", dependencies: ["COpenBLAS", "HarkAudio", "HarkFeatures", "HarkEngine"]),
         // Live audio sources: ALSA, PulseAudio, files, raw stdin.

@@ -157,7 +157,7 @@ public enum Benchmark {
             stages.append(StageTiming(stage: stage, threads: 1, samples: times.wall, cpuSamples: times.cpu))
         }
         return BenchmarkReport(model: model.name, input: file, modelInput: shapes.joined(separator: " + "), macs: macs,
-                               blasCore: BLASThreads.coreName, convolutions: convolutions,
+                               blasCore: BLASKernel.current, convolutions: convolutions,
                                stages: stages, modelGFLOPS: gflops, sgemmPeakGFLOPS: peaks)
     }
 

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 import HarkFeatures
 
@@ -130,26 +129,6 @@ public final class ResNet: Sendable {
             if let ds = block.downsample { _ = count(ds, input) }
         }
         return total + fcWeights.count
-    }
-}
-
-/// Global thread count of the BLAS library (process-wide). Set it before running models, never
-/// while another thread may be inside a BLAS call: OpenBLAS resizes its thread pool unguarded.
-public enum BLASThreads {
-    public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
-    /// The kernel family OpenBLAS picked for this CPU (e.g. "SkylakeX", "Haswell").
-    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
-
-    /// Advice when OpenBLAS runs its generic SSE3 kernel ("Prescott"): it falls back to it on CPUs it
-    /// does not recognise, often virtual machines that hide the CPU model, and the kernel can only be
-    /// chosen before the library loads. On a 2-core AVX-512 VM it made the ensemble 1.9x slower.
-    public static var genericKernelAdvice: String? {
-        guard coreName.lowercased() == "prescott" else { return nil }
-        return "OpenBLAS is running its generic Prescott (SSE3) kernel, which it falls back to on a CPU it does not "
-            + "recognise (often a virtual machine hiding its CPU model); the model runs about 2x slower than on the "
-            + "AVX2/AVX-512 kernels. If this CPU has AVX2, start hark with OPENBLAS_CORETYPE=Haswell "
-            + "(SkylakeX for AVX-512; see the README's Performance section)."
     }
 }
 

@@ -110,7 +110,7 @@ struct ListenCommand: ParsableCommand {
 
         let modelPath = try ModelLocator.locate(explicit: model ?? overrides.model)
         BLASThreads.set(overrides.threads ?? 1)
-        settings.startupNote = BLASThreads.genericKernelAdvice   // on the status channel: stderr stays JSON lines
+        settings.startupNote = BLASKernel.genericKernelAdvice   // on the status channel: stderr stays JSON lines
         let loaded = try ModelEnsemble.load(cardPath: modelPath)
         let sink = JSONLinesSink(statusOutput: overrides.emitsStatusOnStdout ? .standardOutput : .standardError)
         let factory = try SourceFactory(spec: spec, loops: loops, format: format,

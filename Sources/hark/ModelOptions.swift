@@ -20,7 +20,7 @@ struct ModelOptions: ParsableArguments {
 
 /// Says on stderr (never stdout, which carries results) when OpenBLAS runs its slow generic kernel.
 func warnIfGenericBLASKernel() {
-    if let advice = BLASThreads.genericKernelAdvice {
+    if let advice = BLASKernel.genericKernelAdvice {
         FileHandle.standardError.write(Data("hark: warning: \(advice)\n".utf8))
     }
 }

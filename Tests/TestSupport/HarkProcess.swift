@@ -16,9 +16,11 @@ public struct HarkProcess {
         public var lines: [String] { stdout.split(separator: "\n").map(String.init) }
     }
 
-    /// Runs to completion with optional stdin bytes (waiting off the test's thread).
-    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) async throws -> Result {
-        let p = start(arguments, environment: environment)
+    /// Runs to completion with optional stdin bytes (waiting off the test's thread). `environment`
+    /// adds to or overrides this process's environment; the variables in `unsetting` are removed.
+    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+                           unsetting: [String] = []) async throws -> Result {
+        let p = start(arguments, environment: environment, unsetting: unsetting)
         let input = Pipe()
         p.process.standardInput = stdin == nil ? FileHandle.nullDevice : input
         try p.process.run()
@@ -96,11 +98,13 @@ public struct HarkProcess {
         }
     }
 
-    public static func start(_ arguments: [String], environment: [String: String] = [:]) -> Running {
+    public static func start(_ arguments: [String], environment: [String: String] = [:], unsetting: [String] = []) -> Running {
         let r = Running()
         r.process.executableURL = executable
         r.process.arguments = arguments
-        r.process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        var merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        for name in unsetting { merged[name] = nil }
+        r.process.environment = merged
         return r
     }
 }

@@ -1,0 +1,58 @@
+import Foundation
+import HarkEngine
+import Testing
+import TestSupport
+
+/// Where OpenBLAS falls back to its generic kernel on a CPU that can run a faster one, `hark`
+/// restarts itself on the faster one before doing anything; a kernel the environment forces is kept.
+/// On a CPU OpenBLAS recognises there is no restart, and the same expectations hold.
+@Suite struct BLASKernelChoiceTests {
+    let model = TestPaths.modelCard(ParityFixture.shippedModelName)
+
+    /// The kernel `hark bench` reports (its JSON on stdout), and the whole run.
+    func benchKernel(environment: [String: String] = [:], unsetting: [String] = []) async throws -> (String?, HarkProcess.Result) {
+        let clip = TestPaths.esc50Clip(try ParityFixture.load(ParityFixture.shippedModelName).clips[0].file)
+        let r = try await HarkProcess.run(["bench", "--model", model, "--file", clip, "--runs", "5", "--max-threads", "1", "--json"],
+                                          environment: environment, unsetting: unsetting)
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        return (report?["blas_core"] as? String, r)
+    }
+
+    @Test func theGenericFallbackIsLeftForTheFastestKernelThisCPURuns() async throws {
+        let (kernel, r) = try await benchKernel(unsetting: [BLASKernel.environmentVariable])
+        #expect(r.status == 0, "\(r.stderr)")
+        let reported = try #require(kernel, "no blas_core in: \(r.stdout.prefix(500))")
+        if BLASKernel.bestForThisCPU != nil {
+            #expect(reported != "Prescott")
+            #expect(!r.stderr.contains("Prescott"))
+        }
+    }
+
+    @Test func aKernelTheEnvironmentForcesIsKeptAndTheBetterOneNamed() async throws {
+        let (kernel, r) = try await benchKernel(environment: [BLASKernel.environmentVariable: "Prescott"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(kernel == "Prescott")
+        if let best = BLASKernel.bestForThisCPU {
+            #expect(r.stderr.contains("\(BLASKernel.environmentVariable)=\(best)"), "\(r.stderr)")
+        } else {
+            #expect(!r.stderr.contains("Prescott"), "no faster kernel to advise: \(r.stderr)")
+        }
+    }
+
+    /// The restart keeps the descriptors: audio piped into `hark listen` still arrives whole.
+    @Test func standardInputSurvivesTheRestart() async throws {
+        let rate = 8000
+        var bytes = Data()
+        for i in 0..<(rate * 7) {
+            let v = Int16(8000 * sin(Double(i) * 0.2))
+            withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        let r = try await HarkProcess.run(["listen", "--model", model, "--source", "-", "--format", "s16le", "--rate", "\(rate)",
+                                           "--emit", "windows"], stdin: bytes, unsetting: [BLASKernel.environmentVariable])
+        #expect(r.status == 0, "\(r.stderr)")
+        let windows = r.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["type"] as? String == "window" }
+        let ends = windows.compactMap { $0["end"] as? Double }
+        #expect(ends == [5, 6, 7])
+    }
+}
