@@ -55,7 +55,9 @@ let package = Package(
         // Runs the built `hark` binary; depending on it makes `swift test` build it first.
         .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkAnalysis", "HarkEngine", "TestSupport"]),
         // Paths to fixtures, the dataset and the built binary; helpers that run real processes.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CTestSetup"], path: "Tests/TestSupport"),
+        // Load-time set-up of the test binary: OpenBLAS on one thread (see the file for why).
+        .target(name: "CTestSetup", path: "Tests/CTestSetup"),
     ],
     swiftLanguageModes: [.v6]
 )

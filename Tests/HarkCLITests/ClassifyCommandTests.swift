@@ -29,6 +29,23 @@ import TestSupport
         }
     }
 
+    /// The engine's multi-threaded path (its own loops split over workers, OpenBLAS on 2 threads)
+    /// gives the 1-thread answer; the test process itself runs BLAS on one thread.
+    @Test func twoThreadsGiveTheOneThreadScores() async throws {
+        let paths = try ParityFixture.load(ParityFixture.shippedModelName).clips.map { TestPaths.esc50Clip($0.file) }
+        let arguments = { (threads: Int) in ["classify", "--model", self.model, "--threads", "\(threads)", "--top-k", "5"] + paths }
+        let runs = [try await HarkProcess.run(arguments(1)), try await HarkProcess.run(arguments(2))]
+        #expect(runs.allSatisfy { $0.status == 0 }, "\(runs.map(\.stderr))")
+        #expect(runs[0].lines.count == paths.count && runs[1].lines.count == paths.count)
+        for (one, two) in zip(runs[0].lines, runs[1].lines) {
+            let a = try #require(try json(one)["top"] as? [[String: Any]]), b = try #require(try json(two)["top"] as? [[String: Any]])
+            #expect(a.compactMap { $0["index"] as? Int } == b.compactMap { $0["index"] as? Int })
+            for (x, y) in zip(a.compactMap { $0["score"] as? Double }, b.compactMap { $0["score"] as? Double }) {
+                #expect(abs(x - y) <= 1e-4, "\(x) vs \(y)")
+            }
+        }
+    }
+
     @Test func textShowsEmojiAndBars() async throws {
         let clip = TestPaths.esc50Clip(try ParityFixture.load(ParityFixture.shippedModelName).clips[0].file)
         let r = try await HarkProcess.run(["classify", "--model", model, "--format", "text", "--top-k", "2", clip])

@@ -91,3 +91,9 @@ import TestSupport
         #expect(throws: EngineError.self) { try session.run(logMel: [Float](repeating: 0, count: n), taps: ["layer9"]) }
     }
 }
+
+/// The test binary's load-time set-up (Tests/CTestSetup) took effect: tests running side by side
+/// must not queue behind OpenBLAS's threaded-call lock.
+@Test func theTestProcessRunsBLASOnOneThread() {
+    #expect(BLASThreads.current == 1)
+}
