@@ -42,13 +42,9 @@ import TestSupport
     /// The restart keeps the descriptors: audio piped into `hark listen` still arrives whole.
     @Test func standardInputSurvivesTheRestart() async throws {
         let rate = 8000
-        var bytes = Data()
-        for i in 0..<(rate * 7) {
-            let v = Int16(8000 * sin(Double(i) * 0.2))
-            withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
-        }
+        let bytes = WAVWriter.data(WAVWriter.tone(frequency: 440, seconds: 7, rate: rate), channels: 1, rate: rate).dropFirst(44)  // raw s16le
         let r = try await HarkProcess.run(["listen", "--model", model, "--source", "-", "--format", "s16le", "--rate", "\(rate)",
-                                           "--emit", "windows"], stdin: bytes, unsetting: [BLASKernel.environmentVariable])
+                                           "--emit", "windows"], stdin: Data(bytes), unsetting: [BLASKernel.environmentVariable])
         #expect(r.status == 0, "\(r.stderr)")
         let windows = r.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .filter { $0["type"] as? String == "window" }
