@@ -51,7 +51,7 @@ import TestSupport
         let r = try await HarkProcess.run(["classify", "--model", model, "--format", "text", "--top-k", "2", clip])
         #expect(r.status == 0)
         let lines = r.lines
-        #expect(lines.count == 3)
+        try #require(lines.count == 3, "\(r.stdout)")
         #expect(lines[0].hasPrefix(clip))
         #expect(lines[1].contains("%") && lines[1].contains("█") || lines[1].contains("▏"))
         #expect(lines[1].unicodeScalars.contains { $0.properties.isEmojiPresentation || $0.properties.isEmoji && $0.value > 0x2000 })
@@ -97,7 +97,7 @@ import TestSupport
         let top1 = { (line: String) throws -> Int? in
             ((try self.json(line))["top"] as? [[String: Any]])?.first?["index"] as? Int
         }
-        #expect(generic.lines.count == 1 && chosen.lines.count == 1)
+        try #require(generic.lines.count == 1 && chosen.lines.count == 1, "\(generic.stdout)\(chosen.stdout)")
         #expect(try top1(generic.lines[0]) == top1(chosen.lines[0]))
     }
 

@@ -39,12 +39,30 @@ public struct HarkProcess {
         let out = Pipe(), err = Pipe()
         private let lock = NSLock()
         private var stdoutData = Data(), stderrData = Data()
+        /// Left by each reader at end of file.
+        private let readersDone = DispatchGroup()
 
         init() {
             process.standardOutput = out
             process.standardError = err
-            out.fileHandleForReading.readabilityHandler = { [weak self] h in self?.append(h.availableData, error: false) }
-            err.fileHandleForReading.readabilityHandler = { [weak self] h in self?.append(h.availableData, error: true) }
+            read(out.fileHandleForReading, error: false)
+            read(err.fileHandleForReading, error: true)
+        }
+
+        /// Reads a pipe to its end on a thread of its own, appending as data arrives. `collect`
+        /// waits for both readers: with a readability handler, a chunk already taken from the
+        /// pipe could still be on its way to the buffer when the result was built (a run printed
+        /// its line and the test saw none).
+        private func read(_ handle: FileHandle, error: Bool) {
+            readersDone.enter()
+            Thread { [weak self, readersDone] in
+                while true {
+                    let data = handle.availableData  // blocks; empty at end of file
+                    if data.isEmpty { break }
+                    self?.append(data, error: error)
+                }
+                readersDone.leave()
+            }.start()
         }
 
         private func append(_ d: Data, error: Bool) {
@@ -67,10 +85,7 @@ public struct HarkProcess {
 
         func collect() -> Result {
             process.waitUntilExit()
-            out.fileHandleForReading.readabilityHandler = nil
-            err.fileHandleForReading.readabilityHandler = nil
-            append(out.fileHandleForReading.readDataToEndOfFile(), error: false)
-            append(err.fileHandleForReading.readDataToEndOfFile(), error: true)
+            readersDone.wait()
             lock.lock()
             defer { lock.unlock() }
             return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
