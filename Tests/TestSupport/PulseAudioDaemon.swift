@@ -106,13 +106,15 @@ public final class PulseAudioDaemon: @unchecked Sendable {
         }
     }
 
-    /// Plays an audio file into the null sink (`paplay --latency-msec=20`); the returned process
-    /// runs until the file ends. Players still running are stopped by `stop()`.
+    /// Plays an audio file into the null sink (`paplay --latency-msec=N`, 20 ms by default); the
+    /// returned process runs until the file ends. Players still running are stopped by `stop()`.
+    /// A larger latency lets the player be starved that long (a loaded machine) before the sink
+    /// runs dry and plays silence in the middle of the file.
     @discardableResult
-    public func play(path: String) throws -> Process {
+    public func play(path: String, latencyMilliseconds: Int = 20) throws -> Process {
         let player = Process()
         player.executableURL = URL(fileURLWithPath: "/usr/bin/paplay")
-        player.arguments = ["-s", server, "-d", sinkName, "--latency-msec=20", path]
+        player.arguments = ["-s", server, "-d", sinkName, "--latency-msec=\(latencyMilliseconds)", path]
         player.standardInput = FileHandle.nullDevice
         // Not the test's own streams: an orphaned player would hold the test runner's pipes open.
         player.standardOutput = FileHandle.nullDevice
