@@ -112,10 +112,10 @@ public final class PulseAudioDaemon: @unchecked Sendable {
     /// silence into the middle of the file (with 20 ms, 32 of 40 clip chunks arrived bit-exact in
     /// a test-suite run beside a CPU burner).
     @discardableResult
-    public func play(path: String, latencyMilliseconds: Int = 250) throws -> Process {
+    public func play(path: String) throws -> Process {
         let player = Process()
         player.executableURL = URL(fileURLWithPath: "/usr/bin/paplay")
-        player.arguments = ["-s", server, "-d", sinkName, "--latency-msec=\(latencyMilliseconds)", path]
+        player.arguments = ["-s", server, "-d", sinkName, "--latency-msec=250", path]
         player.standardInput = FileHandle.nullDevice
         // Not the test's own streams: an orphaned player would hold the test runner's pipes open.
         player.standardOutput = FileHandle.nullDevice
