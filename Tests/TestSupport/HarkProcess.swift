@@ -99,11 +99,11 @@ public struct HarkProcess {
         public func waitForLine(timeout: TimeInterval, where match: @escaping @Sendable (Substring) -> Bool) async throws -> String? {
             try await offThread {
                 let deadline = Date().addingTimeInterval(timeout)
-                repeat {
+                while true {
                     if let line = self.stdoutText.split(separator: "\n").first(where: match) { return String(line) }
+                    if Date() >= deadline { return nil }
                     usleep(20_000)
-                } while Date() < deadline
-                return self.stdoutText.split(separator: "\n").first(where: match).map(String.init)
+                }
             }
         }
 

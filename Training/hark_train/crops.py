@@ -21,14 +21,16 @@ def crop_probabilities(model, x: torch.Tensor, frames: int, count: int, loudest:
     total = x.shape[-1]
     if count <= 1 or frames <= 0 or frames >= total:
         return torch.softmax(model(x), 1)
+    by_level = 0 < loudest < count
     probs, levels = [], []
     for start in crop_starts(total, count):
         idx = (start + torch.arange(frames)) % total
         crop = x[..., idx]
         probs.append(torch.softmax(model(crop.contiguous(memory_format=torch.channels_last)), 1))
-        levels.append(crop.mean(dim=(1, 2, 3)))
+        if by_level:
+            levels.append(crop.mean(dim=(1, 2, 3)))
     probs = torch.stack(probs, 1)                                          # [B, count, classes]
-    if 0 < loudest < count:
+    if by_level:
         order = torch.argsort(-torch.stack(levels, 1), dim=1, stable=True)[:, :loudest]
         probs = torch.gather(probs, 1, order[:, :, None].expand(-1, -1, probs.shape[2]))
     return probs.mean(1)
