@@ -44,7 +44,7 @@ public enum BLASKernel {
     public static var genericKernelAdvice: String? {
         guard isGeneric, let better = bestForThisCPU else { return nil }
         return "OpenBLAS is running its generic Prescott (SSE3) kernel, but this CPU can run its \(better) kernel, "
-            + "about 2x faster: start hark with \(environmentVariable)=\(better), or without \(environmentVariable) "
+            + "2-3x faster: start hark with \(environmentVariable)=\(better), or without \(environmentVariable) "
             + "to let hark choose (see the README's Performance section)."
     }
 }
