@@ -32,27 +32,26 @@ from hark_train.plots import plot_curves  # noqa: E402
 from hark_train.teachers import TeacherEnsemble  # noqa: E402
 
 
-def machine_description() -> str:
-    cpu = platform.processor() or "cpu"
+def cpuinfo_field(name: str) -> str | None:
+    """The value of /proc/cpuinfo's first `name` line (the first CPU's), or None where there is none."""
     try:
         with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith(name)), None)
     except OSError:
-        pass
+        return None
+
+
+def machine_description() -> str:
+    cpu = cpuinfo_field("model name") or platform.processor() or "cpu"
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def cpu_has_native_bf16() -> bool:
-    """Whether the CPU computes bfloat16 in hardware (AVX512-BF16 or AMX-BF16), from /proc/cpuinfo."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
+    """Whether the CPU computes bfloat16 in hardware (AVX512-BF16 or AMX-BF16), by its flags."""
+    flags = cpuinfo_field("flags")
+    if flags is None:
         return True   # unknown: no warning
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
 
 
 def evaluate(model, x: torch.Tensor, y: torch.Tensor, crop_frames: int = 0, crops: int = 1,
@@ -169,7 +168,7 @@ def main() -> None:
     bf16 = tc.precision == "bf16"
     if bf16 and not cpu_has_native_bf16():
         print("warning: this CPU has no AVX512-BF16 or AMX-BF16, so bf16 autocast is emulated and runs "
-              "about 3x slower than float32 (3.2x per epoch for K's and V's recipes on a 2-core Xeon, "
+              "about 3x slower than float32 (3.2x per epoch for V's and M's recipes on a 2-core Xeon, "
               "Training/EXPERIMENTS.md); "
               "--set 'train.precision=\"fp32\"' trains faster here, at the cost of no longer being the "
               "recipe's exact arithmetic", flush=True)

@@ -7,11 +7,11 @@ import TestSupport
 /// restarts itself on the faster one before doing anything; a kernel the environment forces is kept.
 /// On a CPU OpenBLAS recognises there is no restart, and the same expectations hold.
 @Suite struct BLASKernelChoiceTests {
-    let model = TestPaths.modelCard(ParityFixture.shippedModelName)
+    let model = TestPaths.shippedModelCard
 
     /// The kernel `hark bench` reports (its JSON on stdout), and the whole run.
     func benchKernel(environment: [String: String] = [:], unsetting: [String] = []) async throws -> (String?, HarkProcess.Result) {
-        let clip = TestPaths.esc50Clip(try ParityFixture.load(ParityFixture.shippedModelName).clips[0].file)
+        let clip = try TestPaths.shippedModelClips()[0]
         let r = try await HarkProcess.run(["bench", "--model", model, "--file", clip, "--runs", "5", "--max-threads", "1", "--json"],
                                           environment: environment, unsetting: unsetting)
         let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]

@@ -31,7 +31,7 @@ import TestSupport
     /// The engine's multi-threaded path (its own loops split over workers, OpenBLAS on 2 threads)
     /// gives the 1-thread answer; the test process itself runs BLAS on one thread.
     @Test func twoThreadsGiveTheOneThreadScores() async throws {
-        let paths = try ParityFixture.load(ParityFixture.shippedModelName).clips.map { TestPaths.esc50Clip($0.file) }
+        let paths = try TestPaths.shippedModelClips()
         let arguments = { (threads: Int) in ["classify", "--model", self.model, "--threads", "\(threads)", "--top-k", "5"] + paths }
         let runs = [try await HarkProcess.run(arguments(1)), try await HarkProcess.run(arguments(2))]
         #expect(runs.allSatisfy { $0.status == 0 }, "\(runs.map(\.stderr))")
@@ -46,7 +46,7 @@ import TestSupport
     }
 
     @Test func textShowsEmojiAndBars() async throws {
-        let clip = TestPaths.esc50Clip(try ParityFixture.load(ParityFixture.shippedModelName).clips[0].file)
+        let clip = try TestPaths.shippedModelClips()[0]
         let r = try await HarkProcess.run(["classify", "--model", model, "--format", "text", "--top-k", "2", clip])
         #expect(r.status == 0)
         let lines = r.lines
@@ -70,7 +70,7 @@ import TestSupport
         let dir = try TestPaths.temporaryDirectory()
         let text = dir.appendingPathComponent("notes.ogg")
         try Data("hello".utf8).write(to: text)
-        let good = TestPaths.esc50Clip(try ParityFixture.load(ParityFixture.shippedModelName).clips[0].file)
+        let good = try TestPaths.shippedModelClips()[0]
         let r = try await HarkProcess.run(["classify", "--model", model, text.path, "/nonexistent.wav", good])
         #expect(r.status == 1)
         #expect(r.lines.count == 1)
@@ -81,7 +81,7 @@ import TestSupport
     /// OpenBLAS's generic kernel halves the speed; when the environment forces it on a CPU that can
     /// run a faster one, the user is told which, on stderr, and the results on stdout are unchanged.
     @Test func theGenericBLASKernelIsReportedWithTheFix() async throws {
-        let clip = TestPaths.esc50Clip(try ParityFixture.load(ParityFixture.shippedModelName).clips[0].file)
+        let clip = try TestPaths.shippedModelClips()[0]
         let generic = try await HarkProcess.run(["classify", "--model", model, clip],
                                                 environment: ["OPENBLAS_CORETYPE": "Prescott"])
         let chosen = try await HarkProcess.run(["classify", "--model", model, clip],

@@ -83,4 +83,9 @@ extension TestPaths {
     public static var ensembleCard: String { modelCard("hark-esc50-ensemble") }
 
     public static func modelCard(_ name: String) -> String { models.appendingPathComponent("\(name).json").path }
+
+    /// The ESC-50 clips of the shipped network's parity fixture (fold-5 clips with PyTorch's answers).
+    public static func shippedModelClips() throws -> [String] {
+        try ParityFixture.load(ParityFixture.shippedModelName).clips.map { esc50Clip($0.file) }
+    }
 }
