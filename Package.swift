@@ -12,6 +12,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System C libraries, through pkg-config; no vendored C sources.
@@ -31,29 +37,53 @@ let package = Package(
         .target(name: "CCPUFeatures"),
         // The inference engine: safetensors, model card, ResNet on OpenBLAS, feature-map taps.
         .target(name: "HarkEngine", dependencies: ["COpenBLAS", "CCPUFeatures", "HarkFeatures"], swiftSettings: optimizedInDebug),
-        // Files through the whole chain: classify, evaluate on ESC-50, benchmark.
-        .target(name: "HarkAnalysis", dependencies: ["COpenBLAS", "HarkAudio", "HarkFeatures", "HarkEngine"]),
+        // The classifier core: what a card names (one network or an ensemble), window verdicts and
+        // feature maps, files made ready for the model, the window slicer, where bundled files live.
+        .target(name: "HarkClassifier", dependencies: ["HarkAudio", "HarkFeatures", "HarkEngine"]),
+        // Files through the whole chain, measured: ESC-50 evaluation, benchmark.
+        .target(name: "HarkAnalysis", dependencies: ["COpenBLAS", "HarkAudio", "HarkFeatures", "HarkEngine", "HarkClassifier"]),
         // Live audio sources: ALSA, PulseAudio, files, raw stdin.
         .target(name: "HarkCapture", dependencies: ["CALSA", "CPulse", "HarkAudio"]),
-        // Ring buffer, window scheduler, event detector and the live pipeline.
-        .target(name: "HarkStream", dependencies: ["HarkAudio", "HarkCapture", "HarkAnalysis", "HarkEngine"]),
-        // The configuration file (Config/hark.toml) and its layering under command-line flags.
-        .target(name: "HarkConfig", dependencies: ["HarkStream", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // Ring buffer, window scheduler, event detector, the live pipeline and its subscribers.
+        .target(name: "HarkStream", dependencies: ["HarkAudio", "HarkCapture", "HarkClassifier", "HarkEngine", "HarkFeatures"]),
+        // The configuration file (Config/hark.toml), its layering under command-line flags, and the
+        // one function that builds a live run from them (listen, serve and tests share it).
+        .target(name: "HarkConfig", dependencies: ["HarkStream", "HarkCapture", "HarkClassifier", "HarkEngine",
+                                                   .product(name: "TOMLKit", package: "TOMLKit")]),
+        // `hark serve`: the live stream over WebSocket and file analysis over HTTP (Hummingbird 2).
+        .target(name: "HarkServer", dependencies: [
+            "HarkStream", "HarkConfig", "HarkClassifier", "HarkCapture", "HarkEngine", "HarkAudio",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
         // The `hark` command: argument parsing and wiring only.
         .executableTarget(name: "hark", dependencies: [
-            "HarkAudio", "HarkFeatures", "HarkEngine", "HarkAnalysis", "HarkCapture", "HarkStream", "HarkConfig",
+            "HarkAudio", "HarkFeatures", "HarkEngine", "HarkClassifier", "HarkAnalysis", "HarkCapture", "HarkStream",
+            "HarkConfig", "HarkServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "HarkAudioTests", dependencies: ["HarkAudio", "TestSupport"]),
         .testTarget(name: "HarkFeaturesTests", dependencies: ["HarkFeatures", "HarkAudio", "HarkEngine", "TestSupport"]),
         .testTarget(name: "HarkEngineTests", dependencies: ["HarkEngine", "HarkAnalysis", "TestSupport"]),
-        .testTarget(name: "HarkAnalysisTests", dependencies: ["HarkAnalysis", "HarkFeatures", "TestSupport"]),
+        .testTarget(name: "HarkAnalysisTests", dependencies: ["HarkAnalysis", "HarkClassifier", "HarkFeatures", "TestSupport"]),
         .testTarget(name: "HarkCaptureTests", dependencies: ["HarkCapture", "TestSupport"]),
-        .testTarget(name: "HarkStreamTests", dependencies: ["HarkStream", "TestSupport"]),
+        .testTarget(name: "HarkStreamTests", dependencies: ["HarkStream", "HarkClassifier", "HarkAnalysis", "HarkFeatures", "HarkEngine", "TestSupport"]),
         .testTarget(name: "HarkConfigTests", dependencies: ["HarkConfig", "TestSupport"]),
         // Runs the built `hark` binary; depending on it makes `swift test` build it first.
-        .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkAnalysis", "HarkEngine", "TestSupport"]),
+        .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkAnalysis", "HarkClassifier", "HarkEngine", "TestSupport"]),
+        // `hark serve` over real sockets: the built binary, WebSocket clients, uploads.
+        .testTarget(name: "HarkServerTests", dependencies: [
+            "hark", "HarkClassifier", "HarkEngine", "TestSupport",
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+        ]),
         // Paths to fixtures, the dataset and the built binary; helpers that run real processes.
         .target(name: "TestSupport", dependencies: ["CTestSetup"], path: "Tests/TestSupport"),
         // Load-time set-up of the test binary: OpenBLAS on one thread (see the file for why).

@@ -2,6 +2,7 @@ import COpenBLAS
 import Dispatch
 import Foundation
 import HarkAudio
+import HarkClassifier
 import HarkEngine
 import HarkFeatures
 
@@ -23,13 +24,13 @@ public struct StageTiming: Sendable, Codable {
     }
 
     init(stage: String, threads: Int, samples: [Double], cpuSamples: [Double]? = nil) {
-        if let cpu = cpuSamples?.sorted(), !cpu.isEmpty { cpuP50Milliseconds = cpu[cpu.count / 2] * 1e3 }
+        if let cpu = cpuSamples?.sorted(), !cpu.isEmpty { cpuP50Milliseconds = Percentile.nearestRank(cpu, 0.5) * 1e3 }
         let sorted = samples.sorted()
         self.stage = stage
         self.threads = threads
         runs = sorted.count
-        p50Milliseconds = sorted[sorted.count / 2] * 1e3
-        p99Milliseconds = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)] * 1e3
+        p50Milliseconds = Percentile.nearestRank(sorted, 0.5) * 1e3
+        p99Milliseconds = Percentile.nearestRank(sorted, 0.99) * 1e3
         meanMilliseconds = sorted.reduce(0, +) / Double(sorted.count) * 1e3
     }
 }

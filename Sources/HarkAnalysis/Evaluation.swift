@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HarkClassifier
 import HarkEngine
 import Synchronization
 

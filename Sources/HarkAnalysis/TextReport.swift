@@ -1,3 +1,5 @@
+import HarkClassifier
+
 /// Human-readable rendering of predictions: emoji, label and a bar per class.
 public enum TextReport {
     public static func bar(_ score: Float, width: Int = 24) -> String {

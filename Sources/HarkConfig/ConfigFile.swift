@@ -11,8 +11,11 @@ public enum ConfigFile {
     static let listenKeys: Set<String> = ["source", "model", "threads", "hop_seconds", "top_k", "emit", "max_pending_windows"]
     static let detectorKeys: Set<String> = ["on_threshold", "off_threshold", "confirm_windows", "confirm_of", "hold_seconds",
                                             "energy_gate_dbfs", "update_interval_seconds", "allow", "deny", "thresholds"]
+    static let serveKeys: Set<String> = ["bind", "port", "max_upload_mb", "max_upload_seconds", "upload_queue", "allowed_origins",
+                                         "maps_member", "client_event_timeout_seconds", "client_telemetry_buffer",
+                                         "heartbeat_seconds", "max_clients"]
 
-    public static func load(path: String) throws(ConfigurationError) -> ListenOverrides {
+    public static func load(path: String) throws(ConfigurationError) -> Overrides {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw .unreadable(path: path, reason: "cannot read the configuration file")
         }
@@ -25,28 +28,28 @@ public enum ConfigFile {
         }
     }
 
-    public static func parse(_ text: String) throws -> ListenOverrides {
+    public static func parse(_ text: String) throws -> Overrides {
         let table = try TOMLTable(string: text)
-        for key in table.keys where key != "listen" && key != "detector" {
-            throw ConfigurationError.invalid("unknown section or key '\(key)' (expected [listen] and [detector])")
+        for key in table.keys where !["listen", "detector", "serve"].contains(key) {
+            throw ConfigurationError.invalid("unknown section or key '\(key)' (expected [listen], [detector] and [serve])")
         }
         var o = ListenOverrides()
         if let listen = table["listen"]?.table {
             try checkKeys(listen, allowed: listenKeys, section: "listen")
             o.source = listen["source"]?.string
             o.model = listen["model"]?.string
-            o.threads = listen["threads"]?.int
+            o.threads = try integer(listen, "threads")
             o.hopSeconds = try number(listen, "hop_seconds")
-            o.topK = listen["top_k"]?.int
+            o.topK = try integer(listen, "top_k")
             o.emit = try strings(listen, "emit")
-            o.maxPendingWindows = listen["max_pending_windows"]?.int
+            o.maxPendingWindows = try integer(listen, "max_pending_windows")
         }
         if let detector = table["detector"]?.table {
             try checkKeys(detector, allowed: detectorKeys, section: "detector")
             o.onThreshold = try number(detector, "on_threshold").map(Float.init)
             o.offThreshold = try number(detector, "off_threshold").map(Float.init)
-            o.confirmWindows = detector["confirm_windows"]?.int
-            o.confirmOf = detector["confirm_of"]?.int
+            o.confirmWindows = try integer(detector, "confirm_windows")
+            o.confirmOf = try integer(detector, "confirm_of")
             o.holdSeconds = try number(detector, "hold_seconds")
             o.energyGateDBFS = try number(detector, "energy_gate_dbfs")
             o.updateIntervalSeconds = try number(detector, "update_interval_seconds")
@@ -62,13 +65,34 @@ public enum ConfigFile {
                 }
             }
         }
-        return o
+        var serve = ServeOverrides()
+        if let table = table["serve"]?.table {
+            try checkKeys(table, allowed: serveKeys, section: "serve")
+            serve.bind = table["bind"]?.string
+            serve.port = try integer(table, "port")
+            serve.maxUploadMegabytes = try number(table, "max_upload_mb")
+            serve.maxUploadSeconds = try number(table, "max_upload_seconds")
+            serve.uploadQueue = try integer(table, "upload_queue")
+            serve.allowedOrigins = try strings(table, "allowed_origins")
+            serve.mapsMember = table["maps_member"]?.string
+            serve.clientEventTimeoutSeconds = try number(table, "client_event_timeout_seconds")
+            serve.clientTelemetryBuffer = try integer(table, "client_telemetry_buffer")
+            serve.heartbeatSeconds = try number(table, "heartbeat_seconds")
+            serve.maxClients = try integer(table, "max_clients")
+        }
+        return Overrides(listen: o, serve: serve)
     }
 
     private static func checkKeys(_ table: TOMLTable, allowed: Set<String>, section: String) throws {
         for key in table.keys where !allowed.contains(key) {
             throw ConfigurationError.invalid("unknown key '\(key)' in [\(section)]; known: \(allowed.sorted().joined(separator: ", "))")
         }
+    }
+
+    private static func integer(_ table: TOMLTable, _ key: String) throws -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let i = value.int else { throw ConfigurationError.invalid("\(key) must be a whole number") }
+        return i
     }
 
     /// Accepts 1 or 1.0 alike.

@@ -58,11 +58,9 @@ public struct ListenOverrides: Sendable, Equatable {
             guard v >= 1 else { throw .invalid("top_k must be at least 1") }
             s.topK = v
         }
-        let emitted = emit ?? ["events"]
-        for kind in emitted where !Self.emitKinds.contains(kind) {
+        for kind in emit ?? [] where !Self.emitKinds.contains(kind) {
             throw .invalid("emit: unknown kind '\(kind)'; use \(Self.emitKinds.joined(separator: ", "))")
         }
-        s.emitWindows = emitted.contains("windows")
         if let v = onThreshold { d.thresholds.on = v }
         if let v = offThreshold { d.thresholds.off = v }
         d.classThresholds = classThresholds
@@ -83,4 +81,6 @@ public struct ListenOverrides: Sendable, Equatable {
 
     /// Status lines go to stdout only when asked for (`--emit status`).
     public var emitsStatusOnStdout: Bool { (emit ?? []).contains("status") }
+    /// Every window's top-k on stdout (`--emit windows`).
+    public var emitsWindowsOnStdout: Bool { (emit ?? []).contains("windows") }
 }

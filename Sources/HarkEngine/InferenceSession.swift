@@ -117,10 +117,13 @@ public final class InferenceSession {
             for i in 0..<src.count { x[i] = (src[i] - norm.mean) * inv }
         }
         var maps: [String: FeatureMap] = [:]
+        // `layerN` is its last block's output: one copy serves both names (the arrays share storage).
+        var copied: [Int: [Float]] = [:]
         func capture(_ name: String, _ slot: Slot) {
-            if taps.contains(name) {
-                maps[name] = FeatureMap(layer: name, shape: slot.shape, values: Layout.toCHW(arena + slot.offset, shape: slot.shape))
-            }
+            guard taps.contains(name) else { return }
+            let values = copied[slot.offset] ?? Layout.toCHW(arena + slot.offset, shape: slot.shape)
+            copied[slot.offset] = values
+            maps[name] = FeatureMap(layer: name, shape: slot.shape, values: values)
         }
 
         model.stem.forward(x, shape: inputShape, output: arena + stemOut.offset, scratch: scratch,

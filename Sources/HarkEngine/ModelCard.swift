@@ -87,6 +87,12 @@ public struct ModelCard: Codable, Sendable {
         public var index: Int
         public var name: String
         public var emoji: String
+
+        public init(index: Int, name: String, emoji: String) {
+            self.index = index
+            self.name = name
+            self.emoji = emoji
+        }
     }
 
     public struct ExposedLayer: Codable, Sendable, Equatable {

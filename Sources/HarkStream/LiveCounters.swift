@@ -1,3 +1,4 @@
+import HarkClassifier
 import Synchronization
 
 /// Counters shared by the pipeline's threads, and the latency record for p50/p99.
@@ -37,7 +38,7 @@ final class LiveCounters: Sendable {
         values.withLock { v in
             let sorted = v.latencies.sorted()
             func pct(_ p: Double) -> Double? {
-                sorted.isEmpty ? nil : (sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 100).rounded() / 100
+                sorted.isEmpty ? nil : (Percentile.nearestRank(sorted, p) * 100).rounded() / 100
             }
             return RunSummary(streamSeconds: (Double(v.streamSamples) / Double(sampleRate)).rounded3,
                               windowsClassified: v.windowsClassified, windowsGated: v.windowsGated,

@@ -1,5 +1,5 @@
 import Foundation
-import HarkAnalysis
+import HarkClassifier
 
 /// Everything `hark listen` prints, one JSON object per line. The schema is frozen in
 /// docs/listen-output.schema.json and checked by a contract test; change both together.
@@ -87,11 +87,21 @@ public struct WindowMessage: Sendable, Encodable {
     public var rmsDBFS: Double?
     public var gated: Bool
     public var top: [ScoredLabel]
-    /// From the capture of the window's last sample to this line being written.
+    /// From the capture of the window's last sample to the result's publication.
     public var latencyMilliseconds: Double
 
     enum CodingKeys: String, CodingKey {
         case type, start, end, wallTime = "wall_time", rmsDBFS = "rms_dbfs", gated, top, latencyMilliseconds = "latency_ms"
+    }
+
+    public init(_ result: WindowResult) {
+        start = result.start
+        end = result.end
+        wallTime = result.wallTime
+        rmsDBFS = result.rmsDBFS
+        gated = result.gated
+        top = result.top
+        latencyMilliseconds = result.latencyMilliseconds
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -175,11 +185,11 @@ public struct RunSummary: Sendable, Encodable, Equatable {
 }
 
 extension Float {
-    var rounded4: Float { (self * 10000).rounded() / 10000 }
+    public var rounded4: Float { (self * 10000).rounded() / 10000 }
 }
 
 extension Double {
-    var rounded3: Double { (self * 1000).rounded() / 1000 }
+    public var rounded3: Double { (self * 1000).rounded() / 1000 }
 }
 
 /// Wall-clock timestamps: ISO 8601, UTC, milliseconds.

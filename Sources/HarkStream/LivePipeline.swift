@@ -1,30 +1,34 @@
 import Dispatch
 import Foundation
-import HarkAnalysis
+import HarkClassifier
 import HarkCapture
 import HarkEngine
 import Synchronization
 
 /// The live path of one stream:
 ///
-///     capture thread ─▶ ring buffer ─▶ scheduler thread ─▶ model queue ─▶ output queue ─▶ sink
+///     capture thread ─▶ ring buffer ─▶ scheduler thread ─▶ model queue ─▶ output queue ─▶ hub ─▶ subscribers
 ///
 /// Capture never waits on anything downstream; the scheduler cuts a window every hop and
 /// drops it (counted) when the model queue is full; the output queue runs the event detector
-/// and writes. Every queue is bounded. `stop()` ends open events and reports a summary.
+/// and publishes typed results to the hub, which hands them to each subscriber under its own
+/// contract (`LiveSubscription`). Every queue is bounded. `stop()` ends open events and reports a
+/// summary; then the hub finishes and subscribers drain.
 public final class LivePipeline: Sendable {
     public enum Outcome: Sendable, Equatable {
         /// The source ended (a file, or stdin closed).
         case endOfStream
         /// `stop()` was called (SIGINT/SIGTERM).
         case stopped
-        /// The source failed for good, or the sink could not be written.
+        /// The source failed for good, the model failed, or a subscriber could not go on (`fail`).
         case failed(String)
     }
 
-    private let model: ModelEnsemble
+    /// Where results, events and status go: subscribe before `start()` to miss nothing.
+    public let hub = LiveHub()
+    /// Rates, window, labels and layers, for subscribers.
+    public let info: LiveStreamInfo
     private let settings: LiveSettings
-    private let sink: any LiveSink
     private let sampleRate: Int
     private let windowSamples: Int
     private let hopSamples: Int
@@ -42,6 +46,7 @@ public final class LivePipeline: Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     private struct Shared {
+        var started = false
         var stopping = false
         var inputEnded = false
         var finishing = false
@@ -55,37 +60,39 @@ public final class LivePipeline: Sendable {
     private let shared = Mutex(Shared())
 
     /// Confined to the model queue.
-    private let classifier: QueueConfined<Classifier>
-    /// Confined to the output queue.
+    private let classifier: QueueConfined<any WindowClassifying>
+    /// Confined to the output queue: the detector, and the drop count at the last published window.
     private let detector: QueueConfined<EventDetector>
+    private let droppedAtLastWindow = QueueConfined(0)
 
-    public convenience init(model: ResNet, settings: LiveSettings, sink: any LiveSink,
+    /// The shipped kind of classifier: the card's network(s), maps from `mapsMember` (default: the first).
+    public convenience init(model: ModelEnsemble, settings: LiveSettings, mapsMember: String? = nil,
                             makeSource: @escaping @Sendable () throws -> any AudioSource) throws {
-        try self.init(model: ModelEnsemble(model), settings: settings, sink: sink, makeSource: makeSource)
+        try self.init(classifier: Classifier(model: model, mapsMember: mapsMember), settings: settings, makeSource: makeSource)
     }
 
-    /// Captures at the model's rate (an ensemble's highest member rate).
-    public init(model: ModelEnsemble, settings: LiveSettings, sink: any LiveSink,
+    /// Captures at the classifier's rate (an ensemble's highest member rate).
+    public init(classifier: any WindowClassifying, settings: LiveSettings,
                 makeSource: @escaping @Sendable () throws -> any AudioSource) throws {
-        try settings.detector.validate(labels: model.labels.map(\.name))
-        guard settings.hopSeconds >= 0.25, settings.hopSeconds <= model.windowSeconds else {
-            throw ConfigurationError.invalid("hop must be between 0.25 s and the window (\(model.windowSeconds) s), got \(settings.hopSeconds)")
+        let labels = classifier.labels
+        try settings.detector.validate(labels: labels.map(\.name))
+        guard settings.hopSeconds >= 0.25, settings.hopSeconds <= classifier.windowSeconds else {
+            throw ConfigurationError.invalid("hop must be between 0.25 s and the window (\(classifier.windowSeconds) s), got \(settings.hopSeconds)")
         }
-        let classifier = try Classifier(model: model)
-        self.model = model
         self.settings = settings
-        self.sink = sink
         sampleRate = classifier.sampleRate
         windowSamples = classifier.windowSamples
         hopSamples = max(1, Int((settings.hopSeconds * Double(sampleRate)).rounded()))
-        let ringSeconds = max(settings.ringSeconds, model.windowSeconds + 2 * settings.hopSeconds)
+        info = LiveStreamInfo(sampleRate: sampleRate, windowSeconds: classifier.windowSeconds, hopSeconds: settings.hopSeconds,
+                              labels: labels, exposedLayers: classifier.exposedLayers, logMel: classifier.parameters)
+        let ringSeconds = max(settings.ringSeconds, classifier.windowSeconds + 2 * settings.hopSeconds)
         ring = RingBuffer(capacity: Int(ringSeconds * Double(sampleRate)))
         outputSlots = DispatchSemaphore(value: max(1, settings.maxOutputBacklog))
         modelSlots = DispatchSemaphore(value: max(1, settings.maxPendingWindows))
         self.classifier = QueueConfined(classifier)
         var prefix = ""
         for _ in 0..<8 { prefix.append("0123456789abcdef".randomElement() ?? "0") }
-        detector = QueueConfined(EventDetector(config: settings.detector, labels: model.labels.map(\.name), idPrefix: prefix))
+        detector = QueueConfined(EventDetector(config: settings.detector, labels: labels.map(\.name), idPrefix: prefix))
         capture.value = CaptureLoop(
             makeSource: makeSource, sampleRate: sampleRate, settings: settings, ring: ring, counters: counters,
             status: { [weak self] in self?.emitStatus($0) },
@@ -94,9 +101,13 @@ public final class LivePipeline: Sendable {
             waitForConsumer: { [weak self] in self?.waitForConsumer() })
     }
 
-    /// Starts the capture and scheduler threads.
+    /// Starts the capture and scheduler threads (once: a second call does nothing).
     public func start() {
-        guard let loop = capture.value else { return }
+        let first = shared.withLock { s -> Bool in
+            defer { s.started = true }
+            return !s.started
+        }
+        guard first, let loop = capture.value else { return }
         Thread.detachNewThread { [self] in
             let outcome = loop.run()
             // A failure claims the outcome before the scheduler learns the input ended; otherwise
@@ -111,12 +122,22 @@ public final class LivePipeline: Sendable {
         Thread.detachNewThread { [self] in schedule() }
     }
 
-    /// Requests a graceful stop: open events end, a summary is written. Returns at once.
+    /// Requests a graceful stop: open events end, a summary is published. Returns at once.
     public func stop() {
+        end(.stopped)
+    }
+
+    /// Ends the run as failed, e.g. when a subscriber that must not lose anything cannot go on
+    /// (stdout closed). Open events still end and the summary carries `reason`. Returns at once.
+    public func fail(_ reason: String) {
+        end(.failed(reason))
+    }
+
+    private func end(_ outcome: Outcome) {
         shared.withLock { $0.stopping = true }
         wakeScheduler.signal()
         consumerProgress.signal()
-        DispatchQueue.global().async { [self] in finish(.stopped) }
+        DispatchQueue.global().async { [self] in finish(outcome) }
     }
 
     /// Blocks until the run is over and returns why. A window still in the model when the summary
@@ -151,13 +172,15 @@ public final class LivePipeline: Sendable {
     private func schedule() {
         var scheduler = WindowScheduler(windowSamples: windowSamples, hopSamples: hopSamples)
         var lastEnd = 0
+        var sequence = 0
         while true {
             wakeScheduler.wait()
             let (stopping, ended, capturedAt) = shared.withLock { ($0.stopping, $0.inputEnded, $0.lastCaptureNanos) }
             if stopping { return }
             let position = ring.position
             for end in scheduler.due(upTo: position) {
-                submit(end: end, capturedAt: capturedAt)
+                submit(end: end, sequence: sequence, capturedAt: capturedAt)
+                sequence += 1
                 lastEnd = end
             }
             shared.withLock { $0.scheduledThrough = scheduler.nextEnd - hopSamples }
@@ -166,7 +189,7 @@ public final class LivePipeline: Sendable {
                 // A tail the hops did not reach (at least half a hop, or a stream shorter than a
                 // window) still gets a window; a few samples of resampler flush do not.
                 if position - lastEnd >= hopSamples / 2 || (lastEnd == 0 && position > 0) {
-                    submit(end: position, capturedAt: capturedAt)
+                    submit(end: position, sequence: sequence, capturedAt: capturedAt)
                 }
                 inFlight.notify(queue: .global()) { [self] in finish(.endOfStream) }
                 return
@@ -174,7 +197,17 @@ public final class LivePipeline: Sendable {
         }
     }
 
-    private func submit(end: Int, capturedAt: UInt64) {
+    /// A window cut from the ring, on its way through the model stage.
+    private struct WindowJob: Sendable {
+        var sequence: Int
+        var start: Int
+        var end: Int
+        var capturedAt: UInt64
+        /// Windows dropped before this one was cut (for `WindowResult.droppedBefore`).
+        var droppedSoFar: Int
+    }
+
+    private func submit(end: Int, sequence: Int, capturedAt: UInt64) {
         let start = end - windowSamples
         let window: [Float]
         if start < 0 {
@@ -190,13 +223,15 @@ public final class LivePipeline: Sendable {
             reportDrop()
             return
         }
+        let job = WindowJob(sequence: sequence, start: start, end: end, capturedAt: capturedAt,
+                            droppedSoFar: counters.values.withLock { $0.windowsDropped })
         inFlight.enter()
         modelQueue.async { [self] in
             defer {
                 modelSlots.signal()
                 inFlight.leave()
             }
-            classify(window: window, start: start, end: end, capturedAt: capturedAt)
+            classify(window: window, job: job)
         }
     }
 
@@ -233,7 +268,7 @@ public final class LivePipeline: Sendable {
 
     // MARK: model queue
 
-    private func classify(window: [Float], start: Int, end: Int, capturedAt: UInt64) {
+    private func classify(window: [Float], job: WindowJob) {
         // A window still queued after a stop is not worth a model pass: the summary is due.
         // It is counted as dropped, so the summary still accounts for every window cut.
         if shared.withLock({ $0.stopping }) {
@@ -242,67 +277,67 @@ public final class LivePipeline: Sendable {
         }
         let rms = EnergyGate.rmsDBFS(window)
         let gated = rms < settings.detector.energyGateDBFS
+        // Only what some subscriber wants right now is computed.
+        let wanted = hub.wanted
         var prediction: WindowPrediction?
         if !gated {
-            if settings.simulatedModelDelaySeconds > 0 { Thread.sleep(forTimeInterval: settings.simulatedModelDelaySeconds) }
             do {
                 // Confined: only this serial queue touches the classifier.
-                prediction = try classifier.value.classify(window: window, start: Double(max(start, 0)) / Double(sampleRate),
-                                                           topK: settings.topK)
+                let model = classifier.value
+                prediction = try model.classify(window: window, start: Double(max(job.start, 0)) / Double(sampleRate),
+                                                topK: settings.topK, taps: wanted.layers.intersection(model.exposedLayers),
+                                                includeLogMel: wanted.logMel)
             } catch {
-                emitStatus(StatusMessage(.stopped, wallTime: WallClock.now(), message: "model failed: \(error)"))
                 finish(.failed("model failed: \(error)"))
                 return
             }
         }
         counters.update { gated ? ($0.windowsGated += 1) : ($0.windowsClassified += 1) }
         outputSlots.wait()
-        let result = prediction
+        let result = prediction, audio = wanted.audio ? window : nil
         outputQueue.async { [self] in
             defer { outputSlots.signal() }
-            deliverWindow(start: start, end: end, rms: rms, gated: gated, prediction: result, capturedAt: capturedAt)
+            deliverWindow(job, rms: rms, gated: gated, prediction: result, audio: audio)
         }
     }
 
     // MARK: output queue
 
-    private func deliverWindow(start: Int, end: Int, rms: Double, gated: Bool, prediction: WindowPrediction?, capturedAt: UInt64) {
+    private func deliverWindow(_ job: WindowJob, rms: Double, gated: Bool, prediction: WindowPrediction?, audio: [Float]?) {
         // A window that outran the stop's grace period: the detector is closed and the summary
         // sent, so an event from it could never end. (Only a model far slower than real time.)
         if shared.withLock({ $0.summarized }) { return }
         // A stream shorter than one window starts before 0 (zero-padded): report it from 0.
-        let startSeconds = Double(max(start, 0)) / Double(sampleRate), endSeconds = Double(end) / Double(sampleRate)
+        let startSeconds = Double(max(job.start, 0)) / Double(sampleRate), endSeconds = Double(job.end) / Double(sampleRate)
         // Confined: only the output queue touches the detector.
         let events = detector.value.update(windowStart: startSeconds, windowEnd: endSeconds,
                                            probabilities: prediction?.probabilities)
         deliver(events)
-        let latency = Double(DispatchTime.now().uptimeNanoseconds - capturedAt) / 1e6
+        let now = DispatchTime.now().uptimeNanoseconds
+        let latency = Double(now - min(job.capturedAt, now)) / 1e6
         if !gated { counters.recordLatency(latency) }
-        if settings.emitWindows {
-            send(.window(WindowMessage(start: startSeconds, end: endSeconds, wallTime: WallClock.now(),
-                                       rmsDBFS: rms, gated: gated, top: prediction?.top ?? [], latencyMilliseconds: latency)))
-        }
+        let droppedBefore = max(0, job.droppedSoFar - droppedAtLastWindow.value)
+        droppedAtLastWindow.value = job.droppedSoFar
+        hub.publish(.window(WindowResult(
+            sequence: job.sequence, start: startSeconds, end: endSeconds, wallTime: WallClock.now(),
+            capturedAt: Date().timeIntervalSince1970 - latency / 1e3, latencyMilliseconds: latency,
+            rmsDBFS: rms, gated: gated, droppedBefore: droppedBefore, top: prediction?.top ?? [],
+            probabilities: prediction?.probabilities, featureMaps: prediction?.featureMaps ?? [:],
+            logMel: prediction?.logMel, samples: audio)))
     }
 
     private func deliver(_ events: [DetectedEvent]) {
-        let labels = model.labels
+        let labels = info.labels
         for e in events {
             if e.phase == .start { counters.update { $0.events += 1 } }
-            send(.event(EventMessage(e, emoji: labels[e.classIndex].emoji, wallTime: WallClock.now())))
+            hub.publish(.event(EventMessage(e, emoji: labels[e.classIndex].emoji, wallTime: WallClock.now())))
         }
     }
 
     private func emitStatus(_ message: StatusMessage) {
-        outputQueue.async { [self] in send(.status(message)) }
-    }
-
-    /// Runs on the output queue. A sink that cannot write (stdout closed) ends the run.
-    private func send(_ message: LiveMessage) {
-        do {
-            try sink.deliver(message)
-        } catch {
-            shared.withLock { $0.stopping = true }
-            DispatchQueue.global().async { [self] in finish(.failed("output closed: \(error)")) }
+        outputQueue.async { [self] in
+            // Nothing follows the final status (a late capture_lost from a closing device, say).
+            if !shared.withLock({ $0.summarized }) { hub.publish(.status(message)) }
         }
     }
 
@@ -330,8 +365,9 @@ public final class LivePipeline: Sendable {
             case .stopped: message = "stopped"
             case .failed(let why): message = why
             }
-            try? sink.deliver(.status(StatusMessage(.stopped, wallTime: WallClock.now(), message: message, summary: summary)))
+            hub.publish(.status(StatusMessage(.stopped, wallTime: WallClock.now(), message: message, summary: summary)))
             shared.withLock { $0.summarized = true }
+            hub.finish()
             finished.signal()
         }
     }

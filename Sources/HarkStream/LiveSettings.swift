@@ -3,14 +3,13 @@ public struct LiveSettings: Sendable {
     /// Seconds between the ends of consecutive windows (0.25 … window length).
     public var hopSeconds = 1.0
     public var topK = 3
-    /// Also emit every window's top-k (`--emit windows`).
-    public var emitWindows = false
     public var detector = DetectorConfig()
     /// Windows queued or running in the model stage; a window due while it is full is dropped
     /// and counted, so a slow model never makes memory grow.
     public var maxPendingWindows = 2
-    /// Results waiting for the output stage (a slow stdout reader); beyond this the model stage
-    /// waits, and windows are dropped upstream instead of events being lost.
+    /// Results waiting for the output stage, and the buffer of a lossless subscriber (a slow
+    /// stdout reader); beyond this the model stage waits, and windows are dropped upstream
+    /// instead of events being lost.
     public var maxOutputBacklog = 32
     /// Audio kept in the ring buffer, seconds (at least window + 2 hops).
     public var ringSeconds = 15.0
@@ -26,8 +25,6 @@ public struct LiveSettings: Sendable {
     /// Added to the `capture_started` status message: what the operator should know about this run
     /// (a slow BLAS kernel), said on the status channel so that stderr stays JSON lines.
     public var startupNote: String?
-    /// Test hook: sleep this long in every model call, to exercise dropping when the model is slow.
-    public var simulatedModelDelaySeconds = 0.0
 
     public init() {}
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HarkAnalysis
+import HarkClassifier
 import HarkEngine
 
 struct BenchCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HarkAnalysis
+import HarkClassifier
 
 struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,6 +10,8 @@ struct ClassifyCommand: ParsableCommand {
         discussion: """
             A file longer than one window gives one result per window, --hop seconds apart, each with its start time.
             JSON output is one object per line: {"file", "start", "end", "top": [{"index","label","emoji","score"}], ...}.
+            --maps adds "maps": every exposed layer's feature map as its mean over channels, {"LAYER": {"shape": [h, w],
+            "values": [[…], …]}} — what `hark serve` answers as "visualization" for the same file.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case json, text }
@@ -23,6 +26,9 @@ struct ClassifyCommand: ParsableCommand {
 
     @Option(help: "Seconds between windows of a file longer than one window.")
     var hop: Double = 1.0
+
+    @Flag(help: "Add every exposed layer's feature map (mean over channels) to each JSON line.")
+    var maps = false
 
     @Argument(help: "Audio files.")
     var files: [String]
@@ -42,13 +48,15 @@ struct ClassifyCommand: ParsableCommand {
         for file in files {
             do {
                 let audio = try PreparedAudio.load(path: file, sampleRate: classifier.sampleRate)
-                let predictions = try classifier.classify(file: audio, hopSeconds: hop, topK: min(topK, model.labels.count))
+                let predictions = try classifier.classify(file: audio, hopSeconds: hop, topK: min(topK, model.labels.count),
+                                                          taps: maps ? Set(classifier.exposedLayers) : [])
                 switch format {
                 case .json:
                     for p in predictions {
                         let record = ClassificationRecord(file: file, start: p.start, end: p.start + window, top: p.top,
                                                           duration: audio.durationSeconds,
-                                                          nonFiniteSamples: audio.nonFiniteSamples)
+                                                          nonFiniteSamples: audio.nonFiniteSamples,
+                                                          maps: maps ? LayerGrid.channelMeans(p.featureMaps) : nil)
                         print(String(decoding: try encoder.encode(record), as: UTF8.self))
                     }
                 case .text:
@@ -73,8 +81,9 @@ struct ClassificationRecord: Encodable {
     var top: [ScoredLabel]
     var duration: Double
     var nonFiniteSamples: Int
+    var maps: [String: LayerGrid]?
 
     enum CodingKeys: String, CodingKey {
-        case file, start, end, top, duration, nonFiniteSamples = "non_finite_samples"
+        case file, start, end, top, duration, nonFiniteSamples = "non_finite_samples", maps
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HarkAnalysis
+import HarkClassifier
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import Foundation
 import HarkAnalysis
+import HarkClassifier
 import HarkEngine
 import Testing
 import TestSupport

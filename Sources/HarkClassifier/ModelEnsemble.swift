@@ -52,8 +52,17 @@ public struct ModelEnsemble: Sendable {
         return try ModelEnsemble(card: card, members: members, path: cardPath)
     }
 
-    /// The first member: its layers are the ones a client may tap.
+    /// The first member: the maps member unless another is chosen.
     public var primary: ResNet { members[0] }
+
+    /// The index of the member whose card is named `name`; nil names the first.
+    public func memberIndex(named name: String?) throws(ClassifierError) -> Int {
+        guard let name else { return 0 }
+        guard let index = members.firstIndex(where: { $0.card.name == name }) else {
+            throw .unknownMember(name: name, members: members.map(\.card.name))
+        }
+        return index
+    }
     public var labels: [ModelCard.Label] { primary.labels }
     /// Seconds of audio per window (the same for every member).
     public var windowSeconds: Double { primary.card.frontend.logMel.windowSeconds }

@@ -3,7 +3,7 @@ import HarkEngine
 import HarkFeatures
 
 /// One network of a classifier: its log-mel, its sessions and their scratch memory.
-final class MemberScorer {
+public final class MemberScorer {
     let network: ResNet
     let logMel: LogMelSpectrogram
     private let session: InferenceSession
@@ -26,7 +26,7 @@ final class MemberScorer {
 
     /// A window at `rate` as a member with front-end `p` takes it: resampled with libsoxr HQ
     /// (training's resampler) when the rates differ, then cut or zero-padded to exactly one window.
-    static func window(_ window: [Float], from rate: Int, to p: LogMelParameters) throws -> [Float] {
+    public static func window(_ window: [Float], from rate: Int, to p: LogMelParameters) throws -> [Float] {
         guard rate != p.sampleRate else { return window }
         let own = try Resampler.resample(window, from: Double(rate), to: Double(p.sampleRate))
         return WindowSlicer(windowSamples: p.windowSamples, hopSamples: 1).window(own, start: 0)

@@ -23,19 +23,34 @@ public struct WindowPrediction: Sendable {
     public var start: Double
     public var top: [ScoredLabel]
     public var probabilities: [Float]
+    /// The maps member's feature maps of the layers asked for (empty when none were).
     public var featureMaps: [String: FeatureMap]
+    /// The maps member's log-mel of the window, [n_mels × frames] in dB, when asked for.
+    public var logMel: [Float]?
+
+    public init(start: Double, top: [ScoredLabel], probabilities: [Float], featureMaps: [String: FeatureMap] = [:],
+                logMel: [Float]? = nil) {
+        self.start = start
+        self.top = top
+        self.probabilities = probabilities
+        self.featureMaps = featureMaps
+        self.logMel = logMel
+    }
 }
 
 /// Why a classifier refused its input.
 public enum ClassifierError: Error, Equatable, CustomStringConvertible {
     case wrongSampleRate(expected: Int, got: Int)
     case ensembleNeedsAudio(model: String, members: Int)
+    case unknownMember(name: String, members: [String])
 
     public var description: String {
         switch self {
         case .wrongSampleRate(let expected, let got): return "audio at \(got) Hz given to a classifier that takes \(expected) Hz"
         case .ensembleNeedsAudio(let model, let members):
             return "\(model) is an ensemble of \(members) networks, each with its own log-mel: classify the window's audio"
+        case .unknownMember(let name, let members):
+            return "no network '\(name)' in the model; its networks are: \(members.joined(separator: ", "))"
         }
     }
 }
@@ -45,42 +60,53 @@ public enum ClassifierError: Error, Equatable, CustomStringConvertible {
 /// A model trained on crops (its card has `crops`) scores a window as the mean over its crops, as
 /// its validation chose; feature maps still come from one pass over the whole window. An ensemble
 /// scores a window as the mean of its members' probabilities, each member on its own log-mel of
-/// the window resampled to its own rate; feature maps come from the first member.
-public final class Classifier {
+/// the window resampled to its own rate; feature maps and the log-mel handed out come from one
+/// member, the *maps member* (the first unless chosen).
+public final class Classifier: WindowClassifying {
     public let model: ModelEnsemble
     /// Rate of the windows `classify(window:)` takes.
     public let sampleRate: Int
     public let windowSamples: Int
     public let windowSeconds: Double
+    /// Index of the member whose feature maps and log-mel are published.
+    public let mapsMember: Int
     private let members: [MemberScorer]
 
     public convenience init(model: ResNet) throws {
         try self.init(model: ModelEnsemble(model))
     }
 
-    public init(model: ModelEnsemble) throws {
+    /// - Parameter mapsMember: the card name of the network whose maps are published (default: the first).
+    public init(model: ModelEnsemble, mapsMember: String? = nil) throws {
         self.model = model
         sampleRate = model.sampleRate
         windowSeconds = model.windowSeconds
         windowSamples = model.windowSamples
+        self.mapsMember = try model.memberIndex(named: mapsMember)
         members = try model.members.map { try MemberScorer(network: $0) }
     }
 
-    /// The first member's log-mel parameters (the only member's, for a single network).
-    public var parameters: LogMelParameters { members[0].parameters }
+    public var labels: [ModelCard.Label] { model.labels }
+    /// The maps member's layers, the ones `taps` may name.
+    public var exposedLayers: [String] { model.members[mapsMember].exposedLayers }
+    /// The maps member's log-mel parameters (the only member's, for a single network).
+    public var parameters: LogMelParameters { members[mapsMember].parameters }
 
-    /// Log-mel of a window of exactly `parameters.windowSamples` samples, for the first member.
+    /// Log-mel of a window of exactly `parameters.windowSamples` samples, for the maps member.
     public func features(of window: [Float]) throws -> [Float] {
-        try members[0].features(of: window)
+        try members[mapsMember].features(of: window)
     }
 
-    /// Classifies a window of `windowSamples` samples at `sampleRate`.
-    public func classify(window: [Float], start: Double = 0, topK: Int = 3, taps: Set<String> = []) throws -> WindowPrediction {
+    /// Classifies a window of `windowSamples` samples at `sampleRate`; `taps` names the maps
+    /// member's layers to return, `includeLogMel` asks for its log-mel of the window.
+    public func classify(window: [Float], start: Double = 0, topK: Int = 3, taps: Set<String> = [],
+                         includeLogMel: Bool = false) throws -> WindowPrediction {
         guard window.count == windowSamples else {
             throw FeatureError.wrongLength(expected: windowSamples, got: window.count)
         }
         var sum = [Float](repeating: 0, count: model.labels.count)
         var featureMaps: [String: FeatureMap] = [:]
+        var mapsLogMel: [Float]?
         // Members on the same front-end (normalisation is the session's) share one resample and log-mel.
         var logMels: [(parameters: LogMelParameters, mel: [Float])] = []
         for (i, member) in members.enumerated() {
@@ -91,12 +117,17 @@ public final class Classifier {
                 mel = try member.features(of: try MemberScorer.window(window, from: sampleRate, to: member.parameters))
                 logMels.append((member.parameters, mel))
             }
-            let scored = try member.score(logMel: mel, taps: i == 0 ? taps : [])
-            if i == 0 { featureMaps = scored.featureMaps }
+            let scored = try member.score(logMel: mel, taps: i == mapsMember ? taps : [])
+            if i == mapsMember {
+                featureMaps = scored.featureMaps
+                if includeLogMel { mapsLogMel = mel }
+            }
             for c in sum.indices { sum[c] += scored.probabilities[c] }
         }
         let scale = 1 / Float(members.count)
-        return prediction(sum.map { $0 * scale }, featureMaps: featureMaps, start: start, topK: topK)
+        var result = prediction(sum.map { $0 * scale }, featureMaps: featureMaps, start: start, topK: topK)
+        result.logMel = mapsLogMel
+        return result
     }
 
     /// Classifies an already computed log-mel window; a single network only (an ensemble's members
@@ -117,15 +148,16 @@ public final class Classifier {
         return WindowPrediction(start: start, top: top, probabilities: probabilities, featureMaps: featureMaps)
     }
 
-    /// Every window of a prepared file, `hopSeconds` apart.
-    public func classify(file audio: PreparedAudio, hopSeconds: Double, topK: Int = 3) throws -> [WindowPrediction] {
+    /// Every window of a prepared file, `hopSeconds` apart (each with the maps of `taps`).
+    public func classify(file audio: PreparedAudio, hopSeconds: Double, topK: Int = 3, taps: Set<String> = [],
+                         includeLogMel: Bool = false) throws -> [WindowPrediction] {
         guard audio.sampleRate == sampleRate else {
             throw ClassifierError.wrongSampleRate(expected: sampleRate, got: audio.sampleRate)
         }
         let slicer = WindowSlicer(windowSamples: windowSamples, hopSamples: max(1, Int((hopSeconds * Double(sampleRate)).rounded())))
         return try slicer.starts(length: audio.samples.count).map { start in
             try classify(window: slicer.window(audio.samples, start: start),
-                         start: Double(start) / Double(sampleRate), topK: topK)
+                         start: Double(start) / Double(sampleRate), topK: topK, taps: taps, includeLogMel: includeLogMel)
         }
     }
 }

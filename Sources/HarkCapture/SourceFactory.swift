@@ -1,23 +1,22 @@
 import Foundation
-import HarkCapture
 
 /// Builds the capture source a `--source` names, with the capture options that apply to it.
-struct SourceFactory: Sendable {
-    let spec: SourceSpec
-    let loops: Bool
-    let format: String?
-    let rate: Int?
-    let channels: Int?
+public struct SourceFactory: Sendable {
+    public let spec: SourceSpec
+    public let loops: Bool
+    public let format: String?
+    public let rate: Int?
+    public let channels: Int?
 
-    init(spec: SourceSpec, loops: Bool, format: String?, rate: Int?, channels: Int?) throws {
+    public init(spec: SourceSpec, loops: Bool, format: String?, rate: Int?, channels: Int?) throws(CaptureError) {
         if case .standardInput = spec {
             guard let format, RawInputSource.SampleFormat(rawValue: format) != nil else {
-                throw CommandFailure(description: "--source - needs --format s16le or --format f32le")
+                throw .invalidConfiguration("--source - needs --format s16le or --format f32le")
             }
-            guard rate != nil else { throw CommandFailure(description: "--source - needs --rate (Hz)") }
+            guard rate != nil else { throw .invalidConfiguration("--source - needs --rate (Hz)") }
         }
         if let format, ALSASampleFormat(rawValue: format) == nil {
-            throw CommandFailure(description: "unknown --format '\(format)'; use s16le, s32le or f32le")
+            throw .invalidConfiguration("unknown --format '\(format)'; use s16le, s32le or f32le")
         }
         self.spec = spec
         self.loops = loops
@@ -26,7 +25,7 @@ struct SourceFactory: Sendable {
         self.channels = channels
     }
 
-    func make() throws -> any AudioSource {
+    public func make() throws -> any AudioSource {
         switch spec {
         case .alsa(let pcm):
             return ALSASource(pcm: pcm, sampleRate: rate, channels: channels,
@@ -43,7 +42,7 @@ struct SourceFactory: Sendable {
 
     /// PulseAudio when a server is reachable (PULSE_SERVER or the user's runtime socket), else ALSA
     /// when the machine has a capture device, else nil: no microphone at all.
-    static func defaultSpec() -> SourceSpec? {
+    public static func defaultSpec() -> SourceSpec? {
         let env = ProcessInfo.processInfo.environment
         if env["PULSE_SERVER"] != nil { return .pulse(source: nil) }
         let runtime = env["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())"

@@ -1,0 +1,107 @@
+import Foundation
+import HarkConfig
+import HarkStream
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+
+/// `GET /v1/live`: the live stream over a WebSocket. The upgrade is refused before it happens
+/// (`.dontUpgrade`) when the page's Origin is not allowed, the subscription in the query string is
+/// invalid, the server is full or shutting down; the plain-HTTP route then answers with the reason.
+struct LiveSocketController: Sendable {
+    let broadcaster: LiveBroadcaster
+    let settings: ServeSettings
+
+    /// Who may connect with what, or why not.
+    func admission(_ request: Request) -> Result<LiveSubscriptionRequest, HTTPError> {
+        if let origin = request.headers[.origin], !originAllowed(origin, host: request.head.authority) {
+            return .failure(HTTPError(.forbidden, message: "origin \(origin) may not open the live socket; allow it with --allow-origin"))
+        }
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        let subscription: LiveSubscriptionRequest
+        do {
+            subscription = try LiveSubscriptionRequest(query: query, layers: broadcaster.info.exposedLayers)
+        } catch {
+            return .failure(HTTPError(.badRequest, message: error.description))
+        }
+        guard broadcaster.clientCount < settings.maxClients else {
+            return .failure(HTTPError(.serviceUnavailable, message: "too many live clients (\(settings.maxClients))"))
+        }
+        return .success(subscription)
+    }
+
+    /// A page may connect from the server's own origin (as it was served) or from an allowed one;
+    /// programs that send no Origin are not browsers and are let through.
+    func originAllowed(_ origin: String, host: String?) -> Bool {
+        let o = origin.lowercased()
+        if settings.allowedOrigins.contains(where: { $0.lowercased() == o || $0 == "*" }) { return true }
+        guard let host = host?.lowercased() else { return false }
+        return o == "http://\(host)" || o == "https://\(host)"
+    }
+
+    func shouldUpgrade(_ request: Request, _ context: HarkRequestContext) -> RouterShouldUpgrade {
+        if case .success = admission(request) { return .upgrade([:]) }
+        return .dontUpgrade
+    }
+
+    /// Where a refused upgrade (or a plain GET) lands: the reason, or 426 for a request that is no upgrade.
+    func refused(_ request: Request, _ context: HarkRequestContext) throws -> Response {
+        if case .failure(let error) = admission(request) { throw error }
+        throw HTTPError(.upgradeRequired, message: "/v1/live is a WebSocket; connect with a WebSocket client")
+    }
+
+    /// The connection: a hello, then the client's subscription messages are read while its outbox
+    /// is written, until either side closes.
+    func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+                context: WebSocketRouterContext<HarkRequestContext>) async throws {
+        guard case .success(let subscription) = admission(context.request) else { return }
+        let channel = context.requestContext.channel
+        guard let client = broadcaster.connect(remote: context.requestContext.remote, request: subscription,
+                                               forceClose: { channel.close(promise: nil) }) else {
+            try await outbound.close(.goingAway, reason: "hark is shutting down")
+            return
+        }
+        defer { broadcaster.disconnect(client) }
+        let info = broadcaster.info
+        let hello = LiveSocketWire.Hello(clientID: client.id, model: broadcaster.modelName, sampleRate: info.sampleRate,
+                                         windowSeconds: info.windowSeconds, hopSeconds: info.hopSeconds, labels: info.labels,
+                                         layers: info.exposedLayers, subscription: subscription.echo)
+        try await outbound.write(.text(LiveSocketWire.text(hello)))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Subscription messages, each at most `maxInboundMessageBytes`.
+                for try await message in inbound.messages(maxSize: settings.maxInboundMessageBytes) {
+                    guard case .text(let body) = message,
+                          let decoded = try? JSONDecoder().decode(LiveSubscriptionRequest.Message.self, from: Data(body.utf8)) else {
+                        _ = client.enqueueEvent(LiveSocketWire.text(LiveSocketWire.Failure(message: "send JSON: {\"type\":\"subscribe\",\"kinds\":[…],\"layers\":[…],\"max_rate\":…}")))
+                        continue
+                    }
+                    var request = client.request
+                    do throws(LiveSubscriptionRequest.Invalid) {
+                        try request.apply(decoded, layers: info.exposedLayers)
+                        broadcaster.change(client, to: request)
+                        _ = client.enqueueEvent(LiveSocketWire.text(LiveSocketWire.Subscribed(subscription: request.echo)))
+                    } catch {
+                        _ = client.enqueueEvent(LiveSocketWire.text(LiveSocketWire.Failure(message: error.description)))
+                    }
+                }
+                // The client closed its side: nothing more will be read, so stop writing too.
+                client.close(.normalClosure, reason: "closed by the client", deliverPending: false)
+            }
+            while let item = await client.next() {
+                switch item {
+                case .text(let message):
+                    client.writing(true)
+                    defer { client.writing(false) }
+                    try await outbound.write(.text(message))
+                case .close(let code, let reason):
+                    try await outbound.close(code, reason: reason)
+                }
+            }
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import HarkConfig
+import HarkStream
+
+/// The options of a live run, shared by `hark listen` and `hark serve`: the source, the model, the
+/// windows and the detector. Defaults come from `LiveSettings`/`DetectorConfig` (Config/hark.toml
+/// states them); the config file sits under the flags.
+struct LiveArguments: ParsableArguments {
+    static let defaults = LiveSettings()
+
+    @Option(help: "Source: alsa[:PCM] (e.g. alsa:default, alsa:plughw:CARD=X,DEV=0), pulse[:SOURCE], file:PATH, or - for raw PCM on stdin. (default: pulse when a PulseAudio server runs, else alsa:default when there is a capture device, else the demo)")
+    var source: String?
+
+    @Flag(help: "Play the bundled demo recording as a live stream (no microphone needed).")
+    var demo = false
+
+    @Flag(help: "Deliver audio at real-time pace: files play like a microphone instead of as fast as the model goes; stdin counts as a live stream that cannot wait (windows are dropped when the model is behind).")
+    var realtime = false
+
+    @Flag(name: .customLong("loop"), help: "With file: sources, start again at the end.")
+    var loops = false
+
+    @Option(help: "Raw stdin sample format: s16le or f32le; also the ALSA capture format (default: s16le).")
+    var format: String?
+
+    @Option(help: "Capture sample rate in Hz (required for stdin; default: the device's own rate).")
+    var rate: Int?
+
+    @Option(help: "Capture channels (default: 1 for stdin; mono or the device minimum otherwise).")
+    var channels: Int?
+
+    @Option(help: "Configuration file (TOML). (default: \(ConfigFile.systemPath) if it exists)")
+    var config: String?
+
+    @Option(help: "Model card (default: $HARK_MODEL, else Models/hark-esc50-ensemble.json).")
+    var model: String?
+
+    @Option(help: "BLAS threads for the model. (default: 1)")
+    var threads: Int?
+
+    @Option(help: "Seconds between windows, 0.25 to 5. (default: \(defaults.hopSeconds))")
+    var hop: Double?
+
+    @Option(name: .customLong("top-k"), help: "Classes per window line. (default: \(defaults.topK))")
+    var topK: Int?
+
+    @Option(parsing: .upToNextOption, help: "What to print on stdout: events, windows, status (comma or space separated). (default: events)")
+    var emit: [String] = []
+
+    @Option(name: .customLong("on-threshold"), help: "Score at which a class counts towards an event. (default: \(defaults.detector.thresholds.on))")
+    var onThreshold: Float?
+
+    @Option(name: .customLong("off-threshold"), help: "Score below which an active event starts to end (hysteresis). (default: \(defaults.detector.thresholds.off))")
+    var offThreshold: Float?
+
+    @Option(name: .customLong("threshold"), help: "Per-class thresholds LABEL=ON[:OFF], repeatable, e.g. dog=0.7:0.4.")
+    var classThresholds: [String] = []
+
+    @Option(help: "N/M confirmation: start when N of the last M windows reach the on threshold. (default: \(defaults.detector.confirmWindows)/\(defaults.detector.confirmOf))")
+    var confirm: String?
+
+    @Option(help: "Seconds below the off threshold before an event ends. (default: \(defaults.detector.holdSeconds))")
+    var hold: Double?
+
+    @Option(name: .customLong("energy-gate"), help: "Skip windows quieter than this RMS level in dBFS. (default: \(Int(defaults.detector.energyGateDBFS)))")
+    var energyGate: Double?
+
+    @Option(name: .customLong("update-interval"), help: "Seconds between update lines of an active event. (default: \(defaults.detector.updateIntervalSeconds))")
+    var updateInterval: Double?
+
+    @Option(parsing: .upToNextOption, help: "Only these labels raise events (comma or space separated). (default: all)")
+    var allow: [String] = []
+
+    @Option(parsing: .upToNextOption, help: "These labels never raise events. (default: none)")
+    var deny: [String] = []
+
+    @Option(name: .customLong("max-pending"), help: "Windows queued for the model before new ones are dropped (counted). (default: \(defaults.maxPendingWindows))")
+    var maxPending: Int?
+
+    /// The options for `LiveRun.build`, with `serve` as the flags' [serve] layer.
+    func liveOptions(serve: ServeOverrides = ServeOverrides()) throws -> LiveOptions {
+        var options = LiveOptions()
+        options.configPath = config
+        options.flags = Overrides(listen: try listenOverrides(), serve: serve)
+        options.demo = demo
+        options.realtime = realtime
+        options.loops = loops
+        options.format = format
+        options.rate = rate
+        options.channels = channels
+        return options
+    }
+
+    private func listenOverrides() throws -> ListenOverrides {
+        var o = ListenOverrides()
+        o.source = source
+        o.model = model
+        o.threads = threads
+        o.hopSeconds = hop
+        o.topK = topK
+        o.emit = emit.isEmpty ? nil : Self.splitList(emit)
+        o.onThreshold = onThreshold
+        o.offThreshold = offThreshold
+        for item in classThresholds {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            let values = parts.count == 2 ? parts[1].split(separator: ":").compactMap { Float($0) } : []
+            guard parts.count == 2, (1...2).contains(values.count) else {
+                throw ValidationError("--threshold wants LABEL=ON or LABEL=ON:OFF, got '\(item)'")
+            }
+            o.classThresholds[String(parts[0])] = DetectorConfig.Thresholds(on: values[0], off: values.count > 1 ? values[1] : values[0] * 0.6)
+        }
+        if let confirm {
+            let nm = confirm.split(separator: "/").compactMap { Int($0) }
+            guard nm.count == 2 else { throw ValidationError("--confirm wants N/M, e.g. 2/3") }
+            o.confirmWindows = nm[0]
+            o.confirmOf = nm[1]
+        }
+        o.holdSeconds = hold
+        o.energyGateDBFS = energyGate
+        o.updateIntervalSeconds = updateInterval
+        o.allow = allow.isEmpty ? nil : Self.splitList(allow)
+        o.deny = deny.isEmpty ? nil : Self.splitList(deny)
+        o.maxPendingWindows = maxPending
+        return o
+    }
+
+    static func splitList(_ items: [String]) -> [String] {
+        items.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+    }
+}
+
+/// Says what the operator should know before a run (no microphone: the demo plays) on stderr.
+func announce(_ run: LiveRun, command: String) {
+    for notice in run.notices { FileHandle.standardError.write(Data("hark \(command): \(notice)\n".utf8)) }
+}
+
+/// JSON lines on stdout (status on stderr unless `--emit status`), subscribed to the run.
+func stdoutWriter(for run: LiveRun) -> JSONLinesWriter {
+    JSONLinesWriter(pipeline: run.pipeline, windows: run.overrides.listen.emitsWindowsOnStdout,
+                    statusOutput: run.overrides.listen.emitsStatusOnStdout ? .standardOutput : .standardError,
+                    capacity: run.settings.maxOutputBacklog)
+}
