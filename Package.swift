@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // System C libraries, through pkg-config; no vendored C sources.
@@ -83,9 +84,10 @@ let package = Package(
         .testTarget(name: "HarkServerTests", dependencies: [
             "hark", "HarkClassifier", "HarkEngine", "TestSupport",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         // Paths to fixtures, the dataset and the built binary; helpers that run real processes.
-        .target(name: "TestSupport", dependencies: ["CTestSetup"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CTestSetup", "HarkClassifier", "HarkAnalysis", "HarkEngine"], path: "Tests/TestSupport"),
         // Load-time set-up of the test binary: OpenBLAS on one thread (see the file for why).
         .target(name: "CTestSetup", path: "Tests/CTestSetup"),
     ],

@@ -17,6 +17,8 @@ public struct LiveOptions: Sendable {
     public var realtime = false
     /// Start file sources again at their end.
     public var loops = false
+    /// Loop the demo recording when it plays (a service should not stop after a minute).
+    public var loopsDemo = false
     /// Raw stdin / ALSA sample format, capture rate and channels.
     public var format: String?
     public var rate: Int?
@@ -73,7 +75,7 @@ public struct LiveRun: Sendable {
         BLASThreads.set(overrides.listen.threads ?? 1)
         settings.startupNote = BLASKernel.genericKernelAdvice   // on the status channel: stderr stays JSON lines
         let model = try ModelEnsemble.load(cardPath: modelPath)
-        let factory = try SourceFactory(spec: spec, loops: options.loops, format: options.format,
+        let factory = try SourceFactory(spec: spec, loops: options.loops || (playsDemo && options.loopsDemo), format: options.format,
                                         rate: options.rate, channels: options.channels)
         let serve = try overrides.serve.settings()
         let pipeline = try LivePipeline(model: model, settings: settings, mapsMember: serve.mapsMember, makeSource: factory.make)

@@ -13,6 +13,8 @@ import NIOWebSocket
 struct LiveSocketController: Sendable {
     let broadcaster: LiveBroadcaster
     let settings: ServeSettings
+    /// SO_SNDBUF of a live connection (Linux doubles it): room for a few seconds of every layer.
+    static let sendBufferBytes: ChannelOptions.Types.SocketOption.Value = 128 * 1024
 
     /// Who may connect with what, or why not.
     func admission(_ request: Request) -> Result<LiveSubscriptionRequest, HTTPError> {
@@ -33,18 +35,27 @@ struct LiveSocketController: Sendable {
         return .success(subscription)
     }
 
-    /// A page may connect from the server's own origin (as it was served) or from an allowed one;
-    /// programs that send no Origin are not browsers and are let through.
+    /// A browser page may connect from the server's own origin (as it was served) or an allowed
+    /// one. Browsers always send their page's http(s) origin (or "null"), which a page cannot
+    /// forge; programs send none, or one of their own (`ws://…`), and are not what the check is for.
     func originAllowed(_ origin: String, host: String?) -> Bool {
         let o = origin.lowercased()
+        guard o.hasPrefix("http://") || o.hasPrefix("https://") || o == "null" else { return true }
         if settings.allowedOrigins.contains(where: { $0.lowercased() == o || $0 == "*" }) { return true }
         guard let host = host?.lowercased() else { return false }
         return o == "http://\(host)" || o == "https://\(host)"
     }
 
+    /// Refuses before upgrading. The WebSocket layer then answers 400; the reason goes to the log
+    /// (and a plain GET of the same URL answers it).
     func shouldUpgrade(_ request: Request, _ context: HarkRequestContext) -> RouterShouldUpgrade {
-        if case .success = admission(request) { return .upgrade([:]) }
-        return .dontUpgrade
+        switch admission(request) {
+        case .success: return .upgrade([:])
+        case .failure(let error):
+            context.logger.warning("refused a live-socket upgrade", metadata: [
+                "remote": "\(context.remote)", "status": "\(error.status.code)", "reason": "\(error.body ?? "")"])
+            return .dontUpgrade
+        }
     }
 
     /// Where a refused upgrade (or a plain GET) lands: the reason, or 426 for a request that is no upgrade.
@@ -59,6 +70,10 @@ struct LiveSocketController: Sendable {
                 context: WebSocketRouterContext<HarkRequestContext>) async throws {
         guard case .success(let subscription) = admission(context.request) else { return }
         let channel = context.requestContext.channel
+        // A bounded kernel send buffer: a client that stops reading stalls its own writes after a
+        // few hundred kilobytes (and is then dropped from, counted), instead of parking megabytes
+        // of telemetry in the kernel per connection.
+        _ = try? await channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: Self.sendBufferBytes).get()
         guard let client = broadcaster.connect(remote: context.requestContext.remote, request: subscription,
                                                forceClose: { channel.close(promise: nil) }) else {
             try await outbound.close(.goingAway, reason: "hark is shutting down")

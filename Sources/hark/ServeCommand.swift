@@ -51,7 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
         flags.maxUploadSeconds = maxUploadSeconds
         flags.allowedOrigins = allowOrigin.isEmpty ? nil : allowOrigin
         flags.mapsMember = mapsMember
-        let run = try LiveRun.build(try live.liveOptions(serve: flags))
+        var options = try live.liveOptions(serve: flags)
+        options.loopsDemo = true
+        let run = try LiveRun.build(options)
         announce(run, command: "serve")
         let settings = try run.overrides.serve.settings()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }

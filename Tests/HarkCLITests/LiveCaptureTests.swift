@@ -13,41 +13,7 @@ import TestSupport
     static let window = 5.0, hop = 1.0
     let model = TestPaths.shippedModelCard
 
-    struct Clip {
-        var path: String
-        var label: String
-        var seconds: Double
-    }
-
-    /// Fold-5 clips the shipped model recognises early, as the live path sees them: a sound that
-    /// begins at stream time t is first covered by windows ending between t + 1 and t + 6 s, and
-    /// its event starts on the second window (2 of 3) scoring ≥ 0.5. So each chosen clip must
-    /// score ≥ 0.6 for its class in windows holding only its first 3 and 4 s (after silence),
-    /// which leaves a second of the window + hop bound for capture and pipeline latency. Distinct
-    /// classes, in CSV order.
-    static let clips: [Clip] = {
-        guard let resnet = try? ResNet.load(cardPath: TestPaths.shippedModelCard),
-              let classifier = try? Classifier(model: resnet),
-              let all = try? ESC50.clips(root: TestPaths.esc50.path, folds: [5]) else { return [] }
-        let rate = classifier.parameters.sampleRate, length = classifier.parameters.windowSamples
-        /// The class's probability in a window of `lead` seconds of silence, then the clip's start.
-        func score(_ audio: PreparedAudio, class target: Int, lead: Double) -> Float {
-            let offset = Int(lead * Double(rate))
-            let count = min(length - offset, audio.samples.count)
-            var window = [Float](repeating: 0, count: length)
-            window.replaceSubrange(offset..<(offset + count), with: audio.samples[0..<count])
-            return (try? classifier.classify(window: window).probabilities[target]) ?? 0
-        }
-        var chosen: [Clip] = []
-        // The first 60 clips are plenty for a trained model; the bound keeps a bad model from costing minutes.
-        for clip in all.prefix(60) where !chosen.contains(where: { $0.label == clip.category }) {
-            guard let audio = try? PreparedAudio.load(path: clip.path, sampleRate: rate),
-                  [1.0, 2.0].allSatisfy({ score(audio, class: clip.target, lead: $0) >= 0.6 }) else { continue }
-            chosen.append(Clip(path: clip.path, label: clip.category, seconds: audio.durationSeconds))
-            if chosen.count == 2 { break }
-        }
-        return chosen
-    }()
+    typealias Clip = ConfidentClips.Clip
 
     func events(_ text: String) -> [[String: Any]] {
         text.split(separator: "\n").compactMap(Self.object)
@@ -102,7 +68,7 @@ import TestSupport
     }
 
     /// The clips, chosen off the test thread (classifying takes a while in a debug build).
-    static func confidentClips() async throws -> [Clip] { try await offThread { clips } }
+    static func confidentClips() async throws -> [Clip] { try await offThread { ConfidentClips.shippedModel } }
 
     @Test func pulseAudioMonitor() async throws {
         #expect(try await Self.confidentClips().count == 2, "the shipped model should recognise two fold-5 clips from their first seconds")

@@ -15,8 +15,9 @@ import TestSupport
         #expect(fromFile.maxPendingWindows == builtIn.maxPendingWindows)
         #expect(fromFile.detector == builtIn.detector)
         #expect(try o.serve.settings() == ServeSettings())
-        // Every [serve] key the file states is one the parser knows, with the built-in value.
+        // The file states the [serve] section (each key its built-in value, checked just above).
         #expect(o.serve.port == ServeSettings().port && o.serve.bind == ServeSettings().bind)
+        #expect(o.serve.clientTelemetryBuffer == ServeSettings().clientTelemetryBuffer)
     }
 
     @Test func flagsOverrideTheFileWhichOverridesDefaults() throws {

@@ -50,21 +50,25 @@ import TestSupport
     }
 
     /// The live path of `hark listen`'s default: the three-network ensemble on a fold-5 clip that it
-    /// names correctly offline (`Classifier` on the decoded file) gives that verdict live, and an event.
+    /// names confidently offline (`Classifier` on the decoded file, ≥ 0.6, above the default on
+    /// threshold) gives that verdict live, and an event.
     @Test func theDefaultEnsembleRunsLiveAndNamesAFold5Clip() async throws {
         let ensemble = try ModelEnsemble.load(cardPath: TestPaths.ensembleCard)
         #expect(ensemble.members.count == 3)
         let clip = try await offThread { () -> ESC50Clip? in
             let offline = try Classifier(model: ensemble)
-            return try ESC50.clips(root: TestPaths.esc50.path, folds: [5]).prefix(10).first { clip in
+            return try ESC50.clips(root: TestPaths.esc50.path, folds: [5]).prefix(20).first { clip in
                 let audio = try PreparedAudio.load(path: clip.path, sampleRate: offline.sampleRate)
-                return try offline.classify(file: audio, hopSeconds: 5).first?.top.first?.index == clip.target
+                let top = try offline.classify(file: audio, hopSeconds: 5).first?.top.first
+                return top?.index == clip.target && (top?.score ?? 0) >= 0.6
             }
         }
-        let chosen = try #require(clip, "the ensemble names one of the first ten fold-5 clips")
+        let chosen = try #require(clip, "the ensemble names one of the first 20 fold-5 clips confidently")
         var settings = LiveSettings()
         settings.backPressure = true
         settings.hopSeconds = 2.5
+        settings.detector.confirmWindows = 1   // a 5-s clip is one window
+        settings.detector.confirmOf = 1
         let pipeline = try LivePipeline(model: ensemble, settings: settings) { FileSource(path: chosen.path) }
         let out = Collector(pipeline, interest: Interest(windows: true, layers: ["layer1"]))
         pipeline.start()

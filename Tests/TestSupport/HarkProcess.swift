@@ -78,6 +78,13 @@ public struct HarkProcess {
             return String(decoding: stdoutData, as: UTF8.self)
         }
 
+        /// Standard error so far.
+        public var stderrText: String {
+            lock.lock()
+            defer { lock.unlock() }
+            return String(decoding: stderrData, as: UTF8.self)
+        }
+
         /// Waits for the exit (off the test's thread) and returns everything it printed.
         public func finish() async throws -> Result {
             try await offThread { self.collect() }
@@ -92,15 +99,17 @@ public struct HarkProcess {
                           stderr: String(decoding: stderrData, as: UTF8.self))
         }
 
-        /// Waits until a line of stdout satisfies `match` or the timeout passes, and returns that
+        /// Waits until a line of stdout (or stderr) satisfies `match` or the timeout passes, and returns that
         /// line. It polls on a thread of its own: on the test pool a busy suite can hold the poll
         /// back past its deadline while the line is already there. The output is checked once
         /// more at the deadline for the same reason.
-        public func waitForLine(timeout: TimeInterval, where match: @escaping @Sendable (Substring) -> Bool) async throws -> String? {
+        public func waitForLine(timeout: TimeInterval, onStderr: Bool = false,
+                                where match: @escaping @Sendable (Substring) -> Bool) async throws -> String? {
             try await offThread {
                 let deadline = Date().addingTimeInterval(timeout)
                 while true {
-                    if let line = self.stdoutText.split(separator: "\n").first(where: match) { return String(line) }
+                    let text = onStderr ? self.stderrText : self.stdoutText
+                    if let line = text.split(separator: "\n").first(where: match) { return String(line) }
                     if Date() >= deadline { return nil }
                     usleep(20_000)
                 }
