@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// SIGTERM while live clients are connected and events are open.
+@Suite struct ServeShutdownTests {
+    @Test func sigtermEndsOpenEventsEverywhereClosesClientsAndExitsWithinTwoSeconds() async throws {
+        // Thresholds so low that every class's event is open when the signal comes.
+        let serve = try await ServeProcess.start(["--model", TestPaths.shippedModelCard, "--demo",
+                                                  "--on-threshold", "0.0001", "--off-threshold", "0.0001", "--confirm", "1/1"])
+        let clients = [SocketClient(serve.webSocketURL("/v1/live?kinds=event")),
+                       SocketClient(serve.webSocketURL("/v1/live?kinds=event,window,maps&layers=layer1"))]
+        defer { clients.forEach { $0.cancel() } }
+        for client in clients {
+            #expect(try await client.waitFor(timeout: 30) { $0.type == "event" } != nil, "no event reached a client")
+        }
+        let process = serve.process.process
+        let exitSeconds = try await offThread { () -> Double in
+            let sent = Date()
+            process.terminate()
+            process.waitUntilExit()
+            return Date().timeIntervalSince(sent)
+        }
+        let result = try await serve.process.finish()
+        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        #expect(exitSeconds < 2.0, "exited \(exitSeconds) s after SIGTERM")
+
+        func balanced(_ events: [[String: Any]]) -> (started: Set<String>, ended: Set<String>) {
+            (Set(events.filter { $0["phase"] as? String == "start" }.compactMap { $0["id"] as? String }),
+             Set(events.filter { $0["phase"] as? String == "end" }.compactMap { $0["id"] as? String }))
+        }
+        let stdout = result.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let printed = balanced(stdout)
+        #expect(!printed.started.isEmpty && printed.started == printed.ended)
+        for client in clients {
+            #expect(await client.finished(timeout: 5))
+            let seen = balanced(client.of("event").map(\.json))
+            #expect(seen.started == printed.started && seen.ended == printed.ended)
+            #expect(client.closed?.code == "goingAway", "closed with \(String(describing: client.closed))")
+        }
+    }
+}
