@@ -113,6 +113,15 @@ import TestSupport
         }
     }
 
+    @Test func serveHelpShowsEveryDefault() async throws {
+        let r = try await HarkProcess.run(["serve", "--help"])
+        let text = r.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for expected in ["(default: 127.0.0.1)", "(default: 7460)", "(default: 20)", "(default: 600)", "(default: 1.0)",
+                         "(default: 0.5)", "(default: 2/3)", "/v1/live", "/v1/classify"] {
+            #expect(text.contains(expected), "serve help lacks \(expected)")
+        }
+    }
+
     @Test func badSettingsAreRejectedClearly() async throws {
         let path = try noiseWAV(seconds: 1)
         let r1 = try await HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--hop", "0.1"])
