@@ -31,7 +31,7 @@ struct ClassifyController: Sendable {
             return v
         }
         let path = uploads.appendingPathComponent(UUID().uuidString).path
-        guard FileManager.default.createFile(atPath: path, contents: Data(upload.bytes),
+        guard FileManager.default.createFile(atPath: path, contents: upload.bytes,
                                              attributes: [.posixPermissions: 0o600]) else {
             throw HTTPError(.internalServerError, message: "the upload could not be stored for decoding")
         }

@@ -2,17 +2,20 @@ import Foundation
 import HarkClassifier
 import HarkEngine
 import HarkStream
+import NIOCore
 
-/// One window's telemetry messages, each encoded once however many clients receive it, and only
-/// when some client asked for it. Used on the broadcaster's telemetry thread only.
+/// One window's telemetry messages, each encoded once however many clients receive it (the bytes
+/// are shared), and only when some client asked for it. Used on the broadcaster's telemetry thread.
 final class EncodedWindow {
     let result: WindowResult
     private let info: LiveStreamInfo
     private let encoder: JSONEncoder
-    private var window: String?
-    private var spectrograms: [LiveSubscriptionRequest.Columns: String] = [:]
-    private var waveform: String??
+    private var window: ByteBuffer?
+    private var spectrograms: [LiveSubscriptionRequest.Columns: ByteBuffer] = [:]
+    private var waveform: ByteBuffer??
     private var layers: [String: String] = [:]
+    /// `maps` messages by the sorted layer names they hold (clients asking the same share one).
+    private var mapsMessages: [[String]: ByteBuffer] = [:]
 
     init(_ result: WindowResult, info: LiveStreamInfo, encoder: JSONEncoder) {
         self.result = result
@@ -21,8 +24,8 @@ final class EncodedWindow {
     }
 
     /// The messages for a client that asked for `request`, in a fixed order.
-    func messages(for request: LiveSubscriptionRequest) -> [String] {
-        var out: [String] = []
+    func messages(for request: LiveSubscriptionRequest) -> [ByteBuffer] {
+        var out: [ByteBuffer] = []
         if request.kinds.contains(.window) { out.append(windowMessage()) }
         if request.kinds.contains(.spectrogram), let s = spectrogram(request.columns) { out.append(s) }
         if request.kinds.contains(.waveform), let w = waveformMessage() { out.append(w) }
@@ -34,15 +37,15 @@ final class EncodedWindow {
         (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
-    private func windowMessage() -> String {
+    private func windowMessage() -> ByteBuffer {
         if let window { return window }
-        let text = json(LiveSocketWire.Window(result))
+        let text = LiveSocketWire.frame(LiveSocketWire.Window(result), encoder: encoder)
         window = text
         return text
     }
 
     /// The log-mel's new columns (those the last hop added) or all of them.
-    private func spectrogram(_ columns: LiveSubscriptionRequest.Columns) -> String? {
+    private func spectrogram(_ columns: LiveSubscriptionRequest.Columns) -> ByteBuffer? {
         if let cached = spectrograms[columns] { return cached }
         guard let mel = result.logMel else { return nil }
         let p = info.logMel
@@ -56,15 +59,16 @@ final class EncodedWindow {
             for t in 0..<count { values[m * count + t] = mel[m * frames + frames - count + t] }
         }
         let (lo, hi, data) = ByteGrid.encode(values)
-        let text = json(LiveSocketWire.Spectrogram(
+        let message = LiveSocketWire.Spectrogram(
             sequence: result.sequence, start: (result.end - Double(count) * frameSeconds).rounded3, end: result.end.rounded3,
-            mels: mels, frames: count, frameSeconds: frameSeconds, dbMin: lo, dbMax: hi, data: data))
+            mels: mels, frames: count, frameSeconds: frameSeconds, dbMin: lo, dbMax: hi, data: data)
+        let text = LiveSocketWire.frame(message, encoder: encoder)
         spectrograms[columns] = text
         return text
     }
 
     /// Min/max pairs (at most `LiveSocketWire.waveformPoints`) over the audio the hop added.
-    private func waveformMessage() -> String? {
+    private func waveformMessage() -> ByteBuffer? {
         if let waveform { return waveform }
         guard let samples = result.samples else {
             waveform = .some(nil)
@@ -86,9 +90,10 @@ final class EncodedWindow {
             lows.append(lo.rounded4)
             highs.append(hi.rounded4)
         }
-        let text = json(LiveSocketWire.Waveform(sequence: result.sequence,
-                                                start: (result.end - Double(added) / Double(info.sampleRate)).rounded3,
-                                                end: result.end.rounded3, points: points, min: lows, max: highs))
+        let message = LiveSocketWire.Waveform(sequence: result.sequence,
+                                              start: (result.end - Double(added) / Double(info.sampleRate)).rounded3,
+                                              end: result.end.rounded3, points: points, min: lows, max: highs)
+        let text = LiveSocketWire.frame(message, encoder: encoder)
         waveform = .some(text)
         return text
     }
@@ -96,11 +101,16 @@ final class EncodedWindow {
     static let waveformPoints = 1000
 
     /// A `maps` message with the client's layers (each layer's part encoded once).
-    private func maps(_ names: Set<String>) -> String? {
-        let parts = names.sorted().compactMap { layer($0) }
+    private func maps(_ names: Set<String>) -> ByteBuffer? {
+        let key = names.sorted()
+        if let cached = mapsMessages[key] { return cached }
+        let parts = key.compactMap { layer($0) }
         guard !parts.isEmpty else { return nil }
-        return #"{"end":\#(result.end.rounded3),"layers":[\#(parts.joined(separator: ","))],"sequence":\#(result.sequence),"#
+        let text = #"{"end":\#(result.end.rounded3),"layers":[\#(parts.joined(separator: ","))],"sequence":\#(result.sequence),"#
             + #""start":\#(result.start.rounded3),"type":"maps"}"#
+        let message = ByteBuffer(string: text)
+        mapsMessages[key] = message
+        return message
     }
 
     private func layer(_ name: String) -> String? {

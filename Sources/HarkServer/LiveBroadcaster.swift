@@ -2,6 +2,7 @@ import Foundation
 import HarkConfig
 import HarkStream
 import Logging
+import NIOCore
 import NIOWebSocket
 import Synchronization
 
@@ -124,8 +125,7 @@ final class LiveBroadcaster: Sendable {
     // MARK: events and status
 
     private func fanOut(_ event: EventMessage, encoder: JSONEncoder) {
-        guard let data = try? encoder.encode(event) else { return }
-        let text = String(decoding: data, as: UTF8.self)
+        let text = LiveSocketWire.frame(event, encoder: encoder)
         for client in clients() where client.wants(.event) {
             if !client.enqueueEvent(text) {
                 closeSlow(client, reason: "event buffer full (\(settings.clientEventBuffer) events)")
@@ -157,7 +157,7 @@ final class LiveBroadcaster: Sendable {
         for client in clients() where client.wants(.status) {
             let message = LiveSocketWire.Status(wallTime: WallClock.now(), capture: capture, counters: summary, server: server,
                                                 client: client.counters, notice: notice)
-            if let data = try? encoder.encode(message) { client.enqueueTelemetry([String(decoding: data, as: UTF8.self)]) }
+            client.enqueueTelemetry([LiveSocketWire.frame(message, encoder: encoder)])
         }
     }
 

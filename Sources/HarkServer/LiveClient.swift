@@ -1,4 +1,5 @@
 import Dispatch
+import NIOCore
 import NIOWebSocket
 import Synchronization
 
@@ -14,7 +15,8 @@ import Synchronization
 /// server's ticker checks for stalls. All state sits behind one mutex.
 final class LiveClient: Sendable {
     enum Outgoing: Sendable, Equatable {
-        case text(String)
+        /// A JSON text message, encoded once and shared by every client it goes to.
+        case text(ByteBuffer)
         case close(WebSocketErrorCode, String)
     }
 
@@ -47,8 +49,8 @@ final class LiveClient: Sendable {
 
     private struct State {
         var request: LiveSubscriptionRequest
-        var events: [(text: String, at: UInt64)] = []
-        var telemetry: [String] = []
+        var events: [(text: ByteBuffer, at: UInt64)] = []
+        var telemetry: [ByteBuffer] = []
         var droppedTelemetry = 0
         var skippedByRate = 0
         var sent = 0
@@ -111,7 +113,7 @@ final class LiveClient: Sendable {
     var droppedTelemetry: Int { state.withLock { $0.droppedTelemetry } }
 
     /// Queues an event. False when the lane is full: the caller closes the client.
-    func enqueueEvent(_ text: String) -> Bool {
+    func enqueueEvent(_ text: ByteBuffer) -> Bool {
         let (accepted, wake) = state.withLock { s -> (Bool, (Waiter, Outgoing?)?) in
             guard s.closeRequest == nil else { return (true, nil) }
             guard s.events.count < eventCapacity else { return (false, nil) }
@@ -137,7 +139,7 @@ final class LiveClient: Sendable {
     }
 
     /// Queues telemetry messages; the oldest are dropped (counted) when the lane is full.
-    func enqueueTelemetry(_ texts: [String]) {
+    func enqueueTelemetry(_ texts: [ByteBuffer]) {
         guard !texts.isEmpty else { return }
         let wake = state.withLock { s -> (Waiter, Outgoing?)? in
             guard s.closeRequest == nil else { return nil }
@@ -155,13 +157,18 @@ final class LiveClient: Sendable {
     /// The next message to write: events before telemetry; after a close request, the pending
     /// events (when they are to be delivered) and then the close; nil once the close was taken.
     func next() async -> Outgoing? {
-        await withCheckedContinuation { (continuation: Waiter) in
-            let ready = state.withLock { s -> Outgoing?? in
-                if let item = s.dequeue() { return item }
-                s.waiter = continuation
-                return nil
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: Waiter) in
+                let ready = state.withLock { s -> Outgoing?? in
+                    if let item = s.dequeue() { return item }
+                    s.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
             }
-            if let ready { continuation.resume(returning: ready) }
+        } onCancel: {
+            // The socket task is going away: wake it with the close, then nothing.
+            close(.goingAway, reason: "closing", deliverPending: false)
         }
     }
 

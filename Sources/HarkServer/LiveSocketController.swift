@@ -84,23 +84,23 @@ struct LiveSocketController: Sendable {
         let hello = LiveSocketWire.Hello(clientID: client.id, model: broadcaster.modelName, sampleRate: info.sampleRate,
                                          windowSeconds: info.windowSeconds, hopSeconds: info.hopSeconds, labels: info.labels,
                                          layers: info.exposedLayers, subscription: subscription.echo)
-        try await outbound.write(.text(LiveSocketWire.text(hello)))
+        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: LiveSocketWire.frame(hello))))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Subscription messages, each at most `maxInboundMessageBytes`.
                 for try await message in inbound.messages(maxSize: settings.maxInboundMessageBytes) {
                     guard case .text(let body) = message,
                           let decoded = try? JSONDecoder().decode(LiveSubscriptionRequest.Message.self, from: Data(body.utf8)) else {
-                        _ = client.enqueueEvent(LiveSocketWire.text(LiveSocketWire.Failure(message: "send JSON: {\"type\":\"subscribe\",\"kinds\":[…],\"layers\":[…],\"max_rate\":…}")))
+                        _ = client.enqueueEvent(LiveSocketWire.frame(LiveSocketWire.Failure(message: "send JSON: {\"type\":\"subscribe\",\"kinds\":[…],\"layers\":[…],\"max_rate\":…}")))
                         continue
                     }
                     var request = client.request
                     do throws(LiveSubscriptionRequest.Invalid) {
                         try request.apply(decoded, layers: info.exposedLayers)
                         broadcaster.change(client, to: request)
-                        _ = client.enqueueEvent(LiveSocketWire.text(LiveSocketWire.Subscribed(subscription: request.echo)))
+                        _ = client.enqueueEvent(LiveSocketWire.frame(LiveSocketWire.Subscribed(subscription: request.echo)))
                     } catch {
-                        _ = client.enqueueEvent(LiveSocketWire.text(LiveSocketWire.Failure(message: error.description)))
+                        _ = client.enqueueEvent(LiveSocketWire.frame(LiveSocketWire.Failure(message: error.description)))
                     }
                 }
                 // The client closed its side: nothing more will be read, so stop writing too.
@@ -111,7 +111,7 @@ struct LiveSocketController: Sendable {
                 case .text(let message):
                     client.writing(true)
                     defer { client.writing(false) }
-                    try await outbound.write(.text(message))
+                    try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message)))
                 case .close(let code, let reason):
                     try await outbound.close(code, reason: reason)
                 }

@@ -2,6 +2,7 @@ import Foundation
 import HarkClassifier
 import HarkEngine
 import HarkStream
+import NIOCore
 
 /// The live socket's server → client messages (docs/live-socket.md; frozen by
 /// docs/live-socket.schema.json and a contract test). `event` is the stdout event object itself.
@@ -12,9 +13,9 @@ enum LiveSocketWire {
         return e
     }
 
-    /// One message as text (control messages; the hot paths keep an encoder of their own).
-    @Sendable static func text(_ value: some Encodable) -> String {
-        (try? encoder().encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    /// One message, encoded (control messages; the hot paths keep an encoder of their own).
+    static func frame(_ value: some Encodable, encoder: JSONEncoder = encoder()) -> ByteBuffer {
+        ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data("{}".utf8))
     }
 
     struct Hello: Encodable {

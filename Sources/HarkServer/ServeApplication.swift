@@ -15,10 +15,13 @@ public enum ServeApplication {
     public struct Built: Sendable {
         let group: ServiceGroup
         let pipelineService: PipelineService
+        /// Uploads are decoded from here; removed when the service ends.
+        let uploads: URL
 
         /// Runs until SIGTERM/SIGINT (when the group was built to handle them) or the end of the
         /// stream, and returns how the stream ended.
         public func run() async throws -> LivePipeline.Outcome {
+            defer { try? FileManager.default.removeItem(at: uploads) }
             try await group.run()
             return pipelineService.result ?? .stopped
         }
@@ -85,6 +88,6 @@ public enum ServeApplication {
         // Services shut down in reverse order: the pipeline first (its events out, clients told),
         // then the server. Whatever still runs after this long is cancelled.
         configuration.maximumGracefulShutdownDuration = Duration.milliseconds(1800)
-        return Built(group: ServiceGroup(configuration: configuration), pipelineService: pipelineService)
+        return Built(group: ServiceGroup(configuration: configuration), pipelineService: pipelineService, uploads: uploads)
     }
 }

@@ -8,7 +8,7 @@ import NIOCore
 /// carries a file, or the part named `file` or `audio`), or the seed front-ends' JSON
 /// `{"audio_data": "<base64>"}` (a `data:` URL prefix is allowed).
 struct UploadBody {
-    var bytes: [UInt8]
+    var bytes: Data
     /// The name the client gave the file, when it gave one.
     var filename: String?
 
@@ -20,9 +20,9 @@ struct UploadBody {
         case "application/json":
             return try json(body)
         case "", "application/octet-stream":
-            return UploadBody(bytes: Array(body.readableBytesView), filename: nil)
+            return UploadBody(bytes: Data(body.readableBytesView), filename: nil)
         case let t where t.hasPrefix("audio/") || t.hasPrefix("video/"):
-            return UploadBody(bytes: Array(body.readableBytesView), filename: nil)
+            return UploadBody(bytes: Data(body.readableBytesView), filename: nil)
         default:
             throw HTTPError(.unsupportedMediaType, message: "Content-Type \(type) is not audio; send the file as audio/* or "
                             + "application/octet-stream, as multipart/form-data, or as JSON {\"audio_data\": \"<base64>\"}")
@@ -46,7 +46,7 @@ struct UploadBody {
         guard let data = Data(base64Encoded: String(text), options: .ignoreUnknownCharacters), !data.isEmpty else {
             throw HTTPError(.badRequest, message: "\"audio_data\" is not valid base64")
         }
-        return UploadBody(bytes: Array(data), filename: nil)
+        return UploadBody(bytes: data, filename: nil)
     }
 
     private static func multipart(contentType: String, body: ByteBuffer) throws(HTTPError) -> UploadBody {
@@ -74,7 +74,7 @@ struct UploadBody {
         guard let part = parts.first(where: { file($0) != nil }) ?? parts.first(where: { ["file", "audio"].contains(name($0) ?? "") }) else {
             throw HTTPError(.badRequest, message: "the multipart/form-data body has no file part (a part with a filename, or named file or audio)")
         }
-        return UploadBody(bytes: part.body, filename: file(part))
+        return UploadBody(bytes: Data(part.body), filename: file(part))
     }
 
     /// `key=value` or `key="value"` from a header such as Content-Type or Content-Disposition.

@@ -16,8 +16,9 @@ public final class LiveSubscription: @unchecked Sendable {
     public let delivery: Delivery
     public let capacity: Int
     private let condition = NSCondition()
-    // Guarded by `condition`:
-    private var buffer: [LiveOutput] = []
+    // Guarded by `condition`. Taken and dropped slots are cleared at once (a window result can hold
+    // megabytes of feature maps); the array is compacted now and then, not per item.
+    private var buffer: [LiveOutput?] = []
     private var head = 0
     private var wants: Interest
     private var dropped = 0
@@ -52,11 +53,9 @@ public final class LiveSubscription: @unchecked Sendable {
         while head == buffer.count && !finished && !cancelled { condition.wait() }
         if cancelled || head == buffer.count { return nil }
         let item = buffer[head]
+        buffer[head] = nil
         head += 1
-        if head > 64 && head * 2 > buffer.count {   // compact now and then, not per item
-            buffer.removeFirst(head)
-            head = 0
-        }
+        compact()
         condition.broadcast()   // a lossless publisher may be waiting for room
         return item
     }
@@ -77,12 +76,21 @@ public final class LiveSubscription: @unchecked Sendable {
         if delivery == .lossless {
             while buffer.count - head >= capacity && !cancelled { condition.wait() }
         } else if buffer.count - head >= capacity {
+            buffer[head] = nil
             head += 1
             dropped += 1
+            compact()
         }
         guard !cancelled else { return }
         buffer.append(item)
         condition.broadcast()
+    }
+
+    private func compact() {
+        if head > 64 && head * 2 > buffer.count {
+            buffer.removeFirst(head)
+            head = 0
+        }
     }
 
     /// No more items will come; `next()` returns what is left, then nil.

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `hark serve` with CLIENTS WebSocket clients subscribed to every kind and every layer, against
+# `hark listen`, on the same stream: a private PulseAudio daemon's null-sink monitor while the demo
+# recording plays into it on a loop, DURATION seconds each at hop 1 s, one after the other.
+# Reports each run's CPU % of one core and peak RSS (GNU time) and run summary, and for serve the
+# clients' view (scripts/live_load.py): window delay p50/p99 from the last captured sample to the
+# message at a client, messages, drops. Loopback only.
+#   HARK=.build/release/hark scripts/measure-serve.sh [DURATION_SECONDS] [CLIENTS] [extra hark args…]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-120}
+CLIENTS=${2:-100}
+shift 2 || true
+HARK=${HARK:-.build/release/hark}
+PORT=${PORT:-7469}
+RUN=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; pulseaudio --kill 2>/dev/null || true; rm -rf "$RUN"' EXIT
+export XDG_RUNTIME_DIR=$RUN HOME=$RUN
+pulseaudio -D -n --exit-idle-time=-1 --log-target=file:$RUN/pa.log \
+  --load="module-null-sink sink_name=hark_measure rate=44100 channels=1 format=s16le" \
+  --load="module-native-protocol-unix auth-anonymous=1 socket=$RUN/pulse.sock"
+export PULSE_SERVER=unix:$RUN/pulse.sock
+for _ in $(seq 50); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
+( while true; do paplay -d hark_measure --latency-msec=20 Models/demo/demo.ogg; done ) &
+
+report() {  # $1: label, $2: GNU time file, $3: output with the stopped status
+  echo "== $1"
+  grep '"status":"stopped"' "$3" | tail -1
+  grep -E "Percent of CPU|Maximum resident|Elapsed|User time|System time" "$2"
+}
+
+/usr/bin/time -v -o "$RUN/listen.time" timeout -s INT "$DURATION" \
+  "$HARK" listen --source pulse:hark_measure.monitor --hop 1 --emit events,status "$@" > "$RUN/listen.jsonl" || true
+report "hark listen" "$RUN/listen.time" "$RUN/listen.jsonl"
+
+/usr/bin/time -v -o "$RUN/serve.time" timeout -s INT $((DURATION + 20)) \
+  "$HARK" serve --port "$PORT" --source pulse:hark_measure.monitor --hop 1 --emit events,status "$@" \
+  > "$RUN/serve.jsonl" 2> "$RUN/serve.err" &
+SERVE=$!
+for _ in $(seq 100); do grep -q "listening on" "$RUN/serve.err" 2>/dev/null && break; sleep 0.2; done
+python3 scripts/live_load.py --port "$PORT" --clients "$CLIENTS" --seconds "$DURATION" --layers all
+pkill -INT -f -- "serve --port $PORT" || true
+wait $SERVE || true
+report "hark serve, $CLIENTS clients" "$RUN/serve.time" "$RUN/serve.jsonl"
