@@ -13,15 +13,7 @@ CLIENTS=${2:-100}
 shift 2 || true
 HARK=${HARK:-.build/release/hark}
 PORT=${PORT:-7469}
-RUN=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; pulseaudio --kill 2>/dev/null || true; rm -rf "$RUN"' EXIT
-export XDG_RUNTIME_DIR=$RUN HOME=$RUN
-pulseaudio -D -n --exit-idle-time=-1 --log-target=file:$RUN/pa.log \
-  --load="module-null-sink sink_name=hark_measure rate=44100 channels=1 format=s16le" \
-  --load="module-native-protocol-unix auth-anonymous=1 socket=$RUN/pulse.sock"
-export PULSE_SERVER=unix:$RUN/pulse.sock
-for _ in $(seq 50); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
-( while true; do paplay -d hark_measure --latency-msec=20 Models/demo/demo.ogg; done ) &
+source scripts/demo-stream.sh
 
 report() {  # $1: label, $2: GNU time file, $3: output with the stopped status
   echo "== $1"
