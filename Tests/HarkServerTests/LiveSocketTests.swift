@@ -126,6 +126,54 @@ import TestSupport
         #expect(try await client.waitFor(timeout: 10) { $0.type == "error" && $0.text.contains("subscribe") } != nil)
     }
 
+    /// A client that stops reading while events come is closed after the event timeout (counted);
+    /// one that sends a message over the size limit is closed at once; the others go on.
+    @Test func stalledAndOversizedClientsAreClosedAndCounted() async throws {
+        let config = try TestPaths.temporaryDirectory().appendingPathComponent("hark.toml")
+        try "[serve]\nclient_event_timeout_seconds = 2\n".write(to: config, atomically: true, encoding: .utf8)
+        // Every class fires on every window: a steady flow of event lines.
+        let serve = try await ServeProcess.start(["--model", model, "--demo", "--hop", "0.5", "--config", config.path,
+                                                  "--on-threshold", "0.0001", "--off-threshold", "0.0001", "--confirm", "1/1",
+                                                  "--update-interval", "0.5"])
+        defer { serve.process.process.terminate() }
+        let everyLayer = try #require(try await HTTPExchange.send(serve.url("/v1/model")).json?["layers"] as? [[String: Any]])
+            .compactMap { $0["name"] as? String }
+        let stalled = try RawWebSocket(port: serve.port, pathAndQuery: "/v1/live?kinds=event,maps,spectrogram&spectrogram=window"
+                                       + "&layers=\(everyLayer.joined(separator: ","))", origin: nil)
+        #expect(stalled.statusLine.hasPrefix("HTTP/1.1 101"))
+        let reader = SocketClient(serve.webSocketURL("/v1/live?kinds=event,status"))
+        defer { reader.cancel() }
+        let closedSlow = try await offThread { () -> Int in
+            let deadline = Date().addingTimeInterval(40)
+            while Date() < deadline {
+                let status = try? Data(contentsOf: serve.url("/v1/status"))
+                let live = status.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["live"] as? [String: Any]
+                if let n = (live?["server"] as? [String: Any])?["clients_closed_slow"] as? Int, n > 0,
+                   (live?["clients"] as? [Any])?.count == 1 { return n }
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+            return 0
+        }
+        #expect(closedSlow == 1, "the stalled client was not closed")
+        // Logged with the reason: its events waited too long, or too many piled up (50 classes update twice a second).
+        #expect(try await serve.process.waitForLine(timeout: 5, onStderr: true) {
+            $0.contains("cannot keep up") && ($0.contains("events not taken for 2 s") || $0.contains("event buffer full"))
+        } != nil, "\(serve.process.stderrText.suffix(1500))")
+        // The reader is still served, and saw the count in its status.
+        let before = reader.of("event").count
+        try await pause(1.5)
+        #expect(reader.of("event").count > before && reader.closed == nil)
+        #expect(reader.of("status").contains { (($0.json["server"] as? [String: Any])?["clients_closed_slow"] as? Int) == 1 })
+
+        let chatty = SocketClient(serve.webSocketURL("/v1/live?kinds=status"))
+        defer { chatty.cancel() }
+        #expect(try await chatty.waitFor(timeout: 10) { $0.type == "hello" } != nil)
+        chatty.send(#"{"type":"subscribe","layers":[""# + String(repeating: "x", count: 40_000) + #""]}"#)
+        #expect(await chatty.finished(timeout: 10), "an oversized message should close the connection")
+        try await pause(1)
+        #expect(reader.closed == nil && serve.process.process.isRunning)
+    }
+
     /// The live socket's event and status definitions are the `hark listen` ones.
     @Test func theSocketSchemaSharesTheListenDefinitions() throws {
         func defs(_ file: String) throws -> [String: Any] {
