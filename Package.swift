@@ -19,6 +19,11 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // System C libraries, through pkg-config; no vendored C sources.
@@ -50,10 +55,17 @@ let package = Package(
         // The configuration file (Config/hark.toml), its layering under command-line flags, and the
         // one function that builds a live run from them (listen, serve and tests share it).
         .target(name: "HarkConfig", dependencies: ["HarkStream", "HarkCapture", "HarkClassifier", "HarkEngine",
-                                                   .product(name: "TOMLKit", package: "TOMLKit")]),
+                                                   .product(name: "TOMLKit", package: "TOMLKit"),
+                                                   .product(name: "Crypto", package: "swift-crypto")]),
+        // The service's history: runs, events with their audio, analyses (GRDB, SQLite).
+        .target(name: "HarkHistory", dependencies: [
+            "HarkStream", "HarkAudio",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // `hark serve`: the live stream over WebSocket and file analysis over HTTP (Hummingbird 2).
         .target(name: "HarkServer", dependencies: [
-            "HarkStream", "HarkConfig", "HarkClassifier", "HarkCapture", "HarkEngine", "HarkAudio",
+            "HarkStream", "HarkConfig", "HarkClassifier", "HarkCapture", "HarkEngine", "HarkAudio", "HarkHistory",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -61,6 +73,9 @@ let package = Package(
             .product(name: "MultipartKit", package: "multipart-kit"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         // The `hark` command: argument parsing and wiring only.
         .executableTarget(name: "hark", dependencies: [

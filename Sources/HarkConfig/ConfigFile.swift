@@ -8,12 +8,17 @@ public enum ConfigFile {
     /// Where the service looks when no --config is given.
     public static let systemPath = "/etc/hark/hark.toml"
 
-    static let listenKeys: Set<String> = ["source", "model", "threads", "hop_seconds", "top_k", "emit", "max_pending_windows"]
-    static let detectorKeys: Set<String> = ["on_threshold", "off_threshold", "confirm_windows", "confirm_of", "hold_seconds",
-                                            "energy_gate_dbfs", "update_interval_seconds", "allow", "deny", "thresholds"]
-    static let serveKeys: Set<String> = ["bind", "port", "max_upload_mb", "max_upload_seconds", "upload_queue", "allowed_origins",
-                                         "maps_member", "client_event_timeout_seconds", "client_telemetry_buffer",
-                                         "heartbeat_seconds", "max_clients"]
+    typealias Kind = ServerSettings.Field.Kind
+    /// The keys of [listen] and [detector] and what kind of value each takes ([server]'s are `ServerSettings.fields`).
+    static let listenKeys: [String: Kind] = [
+        "source": .string, "model": .string, "threads": .integer, "hop_seconds": .number, "top_k": .integer,
+        "emit": .strings, "max_pending_windows": .integer,
+    ]
+    static let detectorKeys: [String: Kind] = [
+        "on_threshold": .number, "off_threshold": .number, "confirm_windows": .integer, "confirm_of": .integer,
+        "hold_seconds": .number, "energy_gate_dbfs": .number, "update_interval_seconds": .number, "allow": .strings,
+        "deny": .strings,
+    ]
 
     public static func load(path: String) throws(ConfigurationError) -> Overrides {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -29,15 +34,18 @@ public enum ConfigFile {
     }
 
     public static func parse(_ text: String) throws -> Overrides {
-        let table = try TOMLTable(string: text)
-        for key in table.keys where !["listen", "detector", "serve"].contains(key) {
-            throw ConfigurationError.invalid("unknown section or key '\(key)' (expected [listen], [detector] and [serve])")
+        try parse(TOMLTable(string: text))
+    }
+
+    static func parse(_ table: TOMLTable) throws -> Overrides {
+        for key in table.keys where !["listen", "detector", "server"].contains(key) {
+            throw ConfigurationError.invalid("unknown section or key '\(key)' (expected [listen], [detector] and [server])")
         }
         var o = ListenOverrides()
         if let listen = table["listen"]?.table {
-            try checkKeys(listen, allowed: listenKeys, section: "listen")
-            o.source = listen["source"]?.string
-            o.model = listen["model"]?.string
+            try checkKeys(listen, allowed: Set(listenKeys.keys), section: "listen")
+            o.source = try string(listen, "source")
+            o.model = try string(listen, "model")
             o.threads = try integer(listen, "threads")
             o.hopSeconds = try number(listen, "hop_seconds")
             o.topK = try integer(listen, "top_k")
@@ -45,7 +53,7 @@ public enum ConfigFile {
             o.maxPendingWindows = try integer(listen, "max_pending_windows")
         }
         if let detector = table["detector"]?.table {
-            try checkKeys(detector, allowed: detectorKeys, section: "detector")
+            try checkKeys(detector, allowed: Set(detectorKeys.keys).union(["thresholds"]), section: "detector")
             o.onThreshold = try number(detector, "on_threshold").map(Float.init)
             o.offThreshold = try number(detector, "off_threshold").map(Float.init)
             o.confirmWindows = try integer(detector, "confirm_windows")
@@ -65,28 +73,42 @@ public enum ConfigFile {
                 }
             }
         }
-        var serve = ServeOverrides()
-        if let table = table["serve"]?.table {
-            try checkKeys(table, allowed: serveKeys, section: "serve")
-            serve.bind = table["bind"]?.string
-            serve.port = try integer(table, "port")
-            serve.maxUploadMegabytes = try number(table, "max_upload_mb")
-            serve.maxUploadSeconds = try number(table, "max_upload_seconds")
-            serve.uploadQueue = try integer(table, "upload_queue")
-            serve.allowedOrigins = try strings(table, "allowed_origins")
-            serve.mapsMember = table["maps_member"]?.string
-            serve.clientEventTimeoutSeconds = try number(table, "client_event_timeout_seconds")
-            serve.clientTelemetryBuffer = try integer(table, "client_telemetry_buffer")
-            serve.heartbeatSeconds = try number(table, "heartbeat_seconds")
-            serve.maxClients = try integer(table, "max_clients")
+        var server = ServerOverrides()
+        if let table = table["server"]?.table {
+            for key in table.keys {
+                guard let field = ServerSettings.field(key) else {
+                    throw ConfigurationError.invalid("unknown key '\(key)' in [server]; known: \(ServerSettings.fields.map(\.key).sorted().joined(separator: ", "))")
+                }
+                server[key] = try value(table, key, as: field.kind)
+            }
+            _ = try server.settings()   // kinds and ranges, named by key, at load time
         }
-        return Overrides(listen: o, serve: serve)
+        return Overrides(listen: o, server: server)
     }
 
     private static func checkKeys(_ table: TOMLTable, allowed: Set<String>, section: String) throws {
         for key in table.keys where !allowed.contains(key) {
             throw ConfigurationError.invalid("unknown key '\(key)' in [\(section)]; known: \(allowed.sorted().joined(separator: ", "))")
         }
+    }
+
+    private static func value(_ table: TOMLTable, _ key: String, as kind: ServerSettings.Field.Kind) throws -> ConfigValue? {
+        switch kind {
+        case .integer: return try integer(table, key).map(ConfigValue.integer)
+        case .number: return try number(table, key).map(ConfigValue.number)
+        case .string: return try string(table, key).map(ConfigValue.string)
+        case .strings: return try strings(table, key).map(ConfigValue.strings)
+        case .boolean:
+            guard let v = table[key] else { return nil }
+            guard let b = v.bool else { throw ConfigurationError.invalid("\(key) must be true or false") }
+            return .boolean(b)
+        }
+    }
+
+    private static func string(_ table: TOMLTable, _ key: String) throws -> String? {
+        guard let value = table[key] else { return nil }
+        guard let s = value.string else { throw ConfigurationError.invalid("\(key) must be a string") }
+        return s
     }
 
     private static func integer(_ table: TOMLTable, _ key: String) throws -> Int? {
@@ -109,6 +131,49 @@ public enum ConfigFile {
         return try array.map { item in
             guard let s = item.string else { throw ConfigurationError.invalid("\(key) must be a list of strings") }
             return s
+        }
+    }
+
+    // MARK: environment
+
+    /// The `HARK_LISTEN_…`, `HARK_DETECTOR_…` and `HARK_SERVER_…` variables as a layer between the
+    /// file and the flags: `HARK_SERVER_PORT=8080`, `HARK_LISTEN_HOP_SECONDS=0.5`,
+    /// `HARK_DETECTOR_DENY=rain,wind` (lists comma-separated). Checked like the file.
+    public static func environment(_ variables: [String: String] = ProcessInfo.processInfo.environment) throws -> Overrides {
+        let table = TOMLTable()
+        for (name, text) in variables.sorted(by: { $0.key < $1.key }) {
+            for section in ["listen", "detector", "server"] {
+                let prefix = "HARK_\(section.uppercased())_"
+                guard name.hasPrefix(prefix) else { continue }
+                let key = name.dropFirst(prefix.count).lowercased()
+                let kinds = section == "listen" ? listenKeys : section == "detector" ? detectorKeys
+                    : Dictionary(uniqueKeysWithValues: ServerSettings.fields.map { ($0.key, $0.kind) })
+                guard let kind = kinds[key] else {
+                    throw ConfigurationError.invalid("\(name): no [\(section)] key '\(key)'; known: \(kinds.keys.sorted().joined(separator: ", "))")
+                }
+                if table[section] == nil { table[section] = TOMLTable() }
+                table[section]?.table?[key] = try tomlValue(text, kind: kind, variable: name)
+            }
+        }
+        return try parse(table)
+    }
+
+    private static func tomlValue(_ text: String, kind: Kind, variable: String) throws -> any TOMLValueConvertible {
+        switch kind {
+        case .string: return text
+        case .strings: return TOMLArray(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        case .integer:
+            guard let v = Int(text) else { throw ConfigurationError.invalid("\(variable) must be a whole number, got '\(text)'") }
+            return v
+        case .number:
+            guard let v = Double(text) else { throw ConfigurationError.invalid("\(variable) must be a number, got '\(text)'") }
+            return v
+        case .boolean:
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw ConfigurationError.invalid("\(variable) must be true or false, got '\(text)'")
+            }
         }
     }
 }

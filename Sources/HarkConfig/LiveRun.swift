@@ -32,19 +32,19 @@ public struct LiveOptions: Sendable {
 public struct LiveRun: Sendable {
     public let pipeline: LivePipeline
     public let model: ModelEnsemble
-    /// The resolved layers: flags over the file.
+    /// The resolved layers: flags over the environment over the file.
     public let overrides: Overrides
     public let settings: LiveSettings
     public let source: SourceSpec
     /// What the operator should hear before the run starts (say, no microphone: the demo plays).
     public let notices: [String]
 
-    /// Layers the settings (defaults ← file ← flags), picks the source (the microphone, else the
+    /// Layers the settings (defaults ← file ← `HARK_…` environment ← flags), picks the source (the microphone, else the
     /// demo), applies the back-pressure rule (files and stdin may wait for the model unless paced;
     /// devices never do), sets the BLAS threads, loads the model and builds the pipeline.
     public static func build(_ options: LiveOptions) throws -> LiveRun {
         let fromFile = try loadConfig(options.configPath)
-        let overrides = options.flags.over(fromFile)
+        let overrides = options.flags.over(try ConfigFile.environment().over(fromFile))
         var settings = try overrides.listen.settings()
         var notices: [String] = []
         let explicit = overrides.listen.source
@@ -77,8 +77,8 @@ public struct LiveRun: Sendable {
         let model = try ModelEnsemble.load(cardPath: modelPath)
         let factory = try SourceFactory(spec: spec, loops: options.loops || (playsDemo && options.loopsDemo), format: options.format,
                                         rate: options.rate, channels: options.channels)
-        let serve = try overrides.serve.settings()
-        let pipeline = try LivePipeline(model: model, settings: settings, mapsMember: serve.mapsMember, makeSource: factory.make)
+        let server = try overrides.server.settings()
+        let pipeline = try LivePipeline(model: model, settings: settings, mapsMember: server.mapsMember, makeSource: factory.make)
         return LiveRun(pipeline: pipeline, model: model, overrides: overrides, settings: settings, source: spec, notices: notices)
     }
 

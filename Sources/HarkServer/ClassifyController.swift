@@ -1,18 +1,43 @@
 import Foundation
 import HarkConfig
+import HarkHistory
+import HarkStream
 import Hummingbird
 import NIOCore
 
 /// `POST /v1/classify`: a file in, the seed visualizers' answer out (`FileAnalysis`). The body is
 /// read up to the size limit (413 beyond), saved to a private temporary file and decoded there;
 /// the analysis waits for the bounded worker (503 when its queue is full).
-/// Query: `hop` (seconds between windows of a long file, default 1), `window` (which window's maps).
+/// Query: `hop` (seconds between windows of a long file, default 1), `window` (which window's maps),
+/// `record=false` (leave it out of the history; by default the answer and the file are kept there).
 struct ClassifyController: Sendable {
     let worker: AnalysisWorker
-    let settings: ServeSettings
+    let settings: ServerSettings
     let uploads: URL
+    let store: HistoryStore
+    let metrics: ServiceMetrics
 
     func classify(_ request: Request, _ context: HarkRequestContext) async throws -> Response {
+        do {
+            let response = try await analyse(request, context)
+            metrics.upload("ok")
+            return response
+        } catch let error as HTTPError {
+            switch error.status {
+            case .contentTooLarge: metrics.upload("too_large")
+            case .unsupportedMediaType: metrics.upload("unsupported")
+            case .serviceUnavailable: metrics.upload("busy")
+            case .badRequest: metrics.upload("bad_request")
+            default: metrics.upload("error")
+            }
+            throw error
+        } catch {
+            metrics.upload("error")
+            throw error
+        }
+    }
+
+    private func analyse(_ request: Request, _ context: HarkRequestContext) async throws -> Response {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: settings.maxUploadBytes)
@@ -30,6 +55,7 @@ struct ClassifyController: Sendable {
             guard let v = Int(text), v >= 0 else { throw HTTPError(.badRequest, message: "window must be a window index (0, 1, …)") }
             return v
         }
+        let record = query["record"].map { !["false", "0", "no"].contains($0.lowercased()) } ?? true
         let path = uploads.appendingPathComponent(UUID().uuidString).path
         guard FileManager.default.createFile(atPath: path, contents: upload.bytes,
                                              attributes: [.posixPermissions: 0o600]) else {
@@ -38,7 +64,7 @@ struct ClassifyController: Sendable {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let name = upload.filename ?? "the upload"
         let maxSeconds = settings.maxUploadSeconds
-        let analysis: FileAnalysis
+        var analysis: FileAnalysis
         do {
             analysis = try await worker.perform { classifier in
                 try FileAnalysis.analyse(path: path, displayName: name, filename: upload.filename, classifier: classifier,
@@ -48,7 +74,28 @@ struct ClassifyController: Sendable {
             throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"],
                             message: "the analysis queue is full (\(settings.uploadQueue) waiting); try again shortly")
         }
+        if record { analysis.analysisID = try await keep(analysis, file: path, size: upload.bytes.count) }
         return try JSONResponse.make(analysis)
+    }
+
+    /// Records the analysis and keeps the file (for its maps later) in the state directory.
+    private func keep(_ analysis: FileAnalysis, file: String, size: Int) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        let relative = "uploads/\(id)"
+        let encoder = JSONEncoder()
+        let row = StoredAnalysis(
+            id: id, createdAt: WallClock.now(), filename: analysis.filename, sizeBytes: size, duration: analysis.duration,
+            sampleRate: analysis.waveform.sampleRate, model: analysis.model,
+            top: String(decoding: try encoder.encode(analysis.predictions), as: UTF8.self),
+            windows: String(decoding: try encoder.encode(analysis.windows), as: UTF8.self), audioFile: relative)
+        try await offPool { [store] in
+            let destination = store.directory.appendingPathComponent(relative)
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.copyItem(atPath: file, toPath: destination.path)
+            try store.record(row)
+        }
+        return id
     }
 }
 

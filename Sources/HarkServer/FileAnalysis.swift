@@ -11,7 +11,7 @@ import Hummingbird
 /// file longer than one window. For a longer file `predictions` is the mean of the windows'
 /// probabilities, and the maps and spectrogram are those of the window `visualized_window` names.
 struct FileAnalysis: Encodable, Sendable {
-    struct Prediction: Encodable, Sendable {
+    struct Prediction: Codable, Sendable {
         var `class`: String
         var confidence: Float
         var emoji: String
@@ -25,7 +25,7 @@ struct FileAnalysis: Encodable, Sendable {
         enum CodingKeys: String, CodingKey { case values, sampleRate = "sample_rate", duration }
     }
 
-    struct Window: Encodable, Sendable {
+    struct Window: Codable, Sendable {
         var index: Int
         var start: Double
         var end: Double
@@ -48,11 +48,15 @@ struct FileAnalysis: Encodable, Sendable {
     var mapsMember: String
     var filename: String?
     var nonFiniteSamples: Int
+    /// The history's id of this analysis, when it was recorded.
+    var analysisID: String?
+    /// The file's own rate and the decoded audio's length, for the history.
+    var duration: Double { waveform.duration }
 
     enum CodingKeys: String, CodingKey {
         case predictions, visualization, inputSpectrogram = "input_spectrogram", waveform, windows
         case visualizedWindow = "visualized_window", model, mapsMember = "maps_member", filename
-        case nonFiniteSamples = "non_finite_samples"
+        case nonFiniteSamples = "non_finite_samples", analysisID = "analysis_id"
     }
 
     static let waveformPoints = 8000

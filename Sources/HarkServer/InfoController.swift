@@ -5,6 +5,7 @@ import HarkConfig
 import HarkEngine
 import HarkStream
 import Hummingbird
+import NIOCore
 
 /// `GET /v1/model`, `GET /v1/devices`, `GET /v1/status`: what the service runs and how it is doing.
 struct InfoController: Sendable {
@@ -13,6 +14,8 @@ struct InfoController: Sendable {
     let pipeline: LivePipeline
     let broadcaster: LiveBroadcaster
     let worker: AnalysisWorker
+    let monitor: ServiceMonitor
+    let metrics: ServiceMetrics
     let source: String
     let startedAt: Date
     let version: String
@@ -97,5 +100,23 @@ struct InfoController: Sendable {
                                      startedAt: startedAt.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
                                      uptimeSeconds: (Date().timeIntervalSince(startedAt) * 10).rounded() / 10,
                                      summary: pipeline.summary, live: broadcaster.report, uploadsWaiting: worker.waiting))
+    }
+
+    /// `GET /health`: 200 when audio arrived lately, the pipeline runs and the database takes
+    /// writes; else 503 naming the failing checks. Open to all, so it says nothing more.
+    func health(_ request: Request, _ context: HarkRequestContext) async throws -> Response {
+        let failing = try await offPool { [monitor] in monitor.failingChecks() }
+        struct Health: Encodable { var status: String; var failing: [String] }
+        return try JSONResponse.make(Health(status: failing.isEmpty ? "ok" : "failing", failing: failing.map(\.rawValue)),
+                                     status: failing.isEmpty ? .ok : .serviceUnavailable)
+    }
+
+    /// `GET /metrics`: Prometheus text exposition format 0.0.4.
+    func prometheus(_ request: Request, _ context: HarkRequestContext) throws -> Response {
+        let text = metrics.scrape(summary: pipeline.summary, live: broadcaster.report,
+                                  droppedTelemetryTotal: broadcaster.droppedTelemetryTotal,
+                                  secondsSinceAudio: monitor.secondsSinceAudio)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

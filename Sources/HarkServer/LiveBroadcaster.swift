@@ -19,7 +19,7 @@ final class LiveBroadcaster: Sendable {
     let info: LiveStreamInfo
     let modelName: String
     private let pipeline: LivePipeline
-    private let settings: ServeSettings
+    private let settings: ServerSettings
     private let logger: Logger
     private let events: LiveSubscription
     private let telemetry: LiveSubscription
@@ -29,12 +29,14 @@ final class LiveBroadcaster: Sendable {
         var clients: [Int: LiveClient] = [:]
         var nextID = 1
         var closedSlow = 0
+        /// Telemetry dropped for clients that have gone (the live ones count their own).
+        var droppedByGoneClients = 0
         var capture = LiveSocketWire.CaptureState(state: "starting")
         var shuttingDown = false
     }
     private let state = Mutex(State())
 
-    init(pipeline: LivePipeline, modelName: String, settings: ServeSettings, logger: Logger) {
+    init(pipeline: LivePipeline, modelName: String, settings: ServerSettings, logger: Logger) {
         self.pipeline = pipeline
         self.info = pipeline.info
         self.modelName = modelName
@@ -104,8 +106,16 @@ final class LiveBroadcaster: Sendable {
     }
 
     func disconnect(_ client: LiveClient) {
-        state.withLock { _ = $0.clients.removeValue(forKey: client.id) }
+        state.withLock { s in
+            if s.clients.removeValue(forKey: client.id) != nil { s.droppedByGoneClients += client.droppedTelemetry }
+        }
         updateInterest()
+    }
+
+    /// Telemetry messages dropped for all clients since the start (for /metrics).
+    var droppedTelemetryTotal: Int {
+        let (gone, live) = state.withLock { ($0.droppedByGoneClients, Array($0.clients.values)) }
+        return gone + live.reduce(0) { $0 + $1.droppedTelemetry }
     }
 
     func change(_ client: LiveClient, to request: LiveSubscriptionRequest) {

@@ -5,7 +5,7 @@ import Synchronization
 
 /// One live-socket client's outbox: two bounded lanes and what it asked for.
 ///
-/// - Events: kept in order, up to `ServeSettings.clientEventBuffer`; a client whose oldest event
+/// - Events: kept in order, up to `ServerSettings.clientEventBuffer`; a client whose oldest event
 ///   waits longer than `clientEventTimeoutSeconds`, or whose lane overflows, is closed with a
 ///   reason and counted — an event is never dropped silently.
 /// - Telemetry (window, spectrogram, waveform, maps, status): newest wins; the oldest message is

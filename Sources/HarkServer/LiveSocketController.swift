@@ -12,12 +12,15 @@ import NIOWebSocket
 /// invalid, the server is full or shutting down; the plain-HTTP route then answers with the reason.
 struct LiveSocketController: Sendable {
     let broadcaster: LiveBroadcaster
-    let settings: ServeSettings
+    let settings: ServerSettings
+    let gatekeeper: Gatekeeper
     /// SO_SNDBUF of a live connection (Linux doubles it): room for a few seconds of every layer.
     static let sendBufferBytes: ChannelOptions.Types.SocketOption.Value = 128 * 1024
 
-    /// Who may connect with what, or why not.
-    func admission(_ request: Request) -> Result<LiveSubscriptionRequest, HTTPError> {
+    /// Who may connect with what, or why not: credentials (when tokens are set), Origin, the
+    /// subscription, the client limit.
+    func admission(_ request: Request, remote: String) -> Result<LiveSubscriptionRequest, HTTPError> {
+        if let refusal = gatekeeper.refusal(request, remote: remote) { return .failure(refusal) }
         if let origin = request.headers[.origin], !originAllowed(origin, host: request.head.authority) {
             return .failure(HTTPError(.forbidden, message: "origin \(origin) may not open the live socket; allow it with --allow-origin"))
         }
@@ -49,7 +52,7 @@ struct LiveSocketController: Sendable {
     /// Refuses before upgrading. The WebSocket layer then answers 400; the reason goes to the log
     /// (and a plain GET of the same URL answers it).
     func shouldUpgrade(_ request: Request, _ context: HarkRequestContext) -> RouterShouldUpgrade {
-        switch admission(request) {
+        switch admission(request, remote: context.remote) {
         case .success: return .upgrade([:])
         case .failure(let error):
             context.logger.warning("refused a live-socket upgrade", metadata: [
@@ -60,7 +63,7 @@ struct LiveSocketController: Sendable {
 
     /// Where a refused upgrade (or a plain GET) lands: the reason, or 426 for a request that is no upgrade.
     func refused(_ request: Request, _ context: HarkRequestContext) throws -> Response {
-        if case .failure(let error) = admission(request) { throw error }
+        if case .failure(let error) = admission(request, remote: context.remote) { throw error }
         throw HTTPError(.upgradeRequired, message: "/v1/live is a WebSocket; connect with a WebSocket client")
     }
 
@@ -68,7 +71,7 @@ struct LiveSocketController: Sendable {
     /// is written, until either side closes.
     func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
                 context: WebSocketRouterContext<HarkRequestContext>) async throws {
-        guard case .success(let subscription) = admission(context.request) else { return }
+        guard case .success(let subscription) = admission(context.request, remote: context.requestContext.remote) else { return }
         let channel = context.requestContext.channel
         // A bounded kernel send buffer: a client that stops reading stalls its own writes after a
         // few hundred kilobytes (and is then dropped from, counted), instead of parking megabytes

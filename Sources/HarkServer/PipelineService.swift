@@ -1,26 +1,32 @@
 import Foundation
 import HarkConfig
+import HarkHistory
 import HarkStream
 import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The live pipeline as a `Service`: starts it with its subscribers (the live-socket fan-out, and
-/// JSON lines on stdout when there is a writer), runs the status ticker, and on graceful shutdown
-/// stops the pipeline — open events end and are delivered — then asks every live client to close
-/// ("going away") once its events are out. Its run returns when the stream is over, which shuts
-/// the whole group down. The blocking pipeline stays on its own threads.
+/// The live pipeline as a `Service`: starts it with its subscribers (the history, which hands
+/// every item on to stdout once it is on disk, and the live-socket fan-out), runs the status
+/// ticker and the monitor (readiness, watchdog, retention), and on graceful shutdown says
+/// STOPPING to systemd and stops the pipeline — open events end, are recorded, printed and sent —
+/// then asks every live client to close ("going away") once its events are out. Its run returns
+/// when the stream is over, which shuts the whole group down. The blocking pipeline stays on its
+/// own threads.
 final class PipelineService: Service, Sendable {
     private let pipeline: LivePipeline
     private let broadcaster: LiveBroadcaster
-    private let writer: JSONLinesWriter?
+    private let recorder: HistoryRecorder
+    private let monitor: ServiceMonitor
     private let statusInterval: Double
     private let outcome = Mutex<LivePipeline.Outcome?>(nil)
 
-    init(pipeline: LivePipeline, broadcaster: LiveBroadcaster, writer: JSONLinesWriter?, statusInterval: Double) {
+    init(pipeline: LivePipeline, broadcaster: LiveBroadcaster, recorder: HistoryRecorder, monitor: ServiceMonitor,
+         statusInterval: Double) {
         self.pipeline = pipeline
         self.broadcaster = broadcaster
-        self.writer = writer
+        self.recorder = recorder
+        self.monitor = monitor
         self.statusInterval = statusInterval
     }
 
@@ -28,9 +34,10 @@ final class PipelineService: Service, Sendable {
     var result: LivePipeline.Outcome? { outcome.withLock { $0 } }
 
     func run() async throws {
-        let pipeline = pipeline, broadcaster = broadcaster, writer = writer, statusInterval = statusInterval
+        let pipeline = pipeline, broadcaster = broadcaster, recorder = recorder, monitor = monitor
+        let statusInterval = statusInterval
         broadcaster.start()
-        writer?.start { pipeline.fail($0) }
+        recorder.start { pipeline.fail($0) }
         pipeline.start()
         let ended = try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: LivePipeline.Outcome?.self) { group in
@@ -39,6 +46,10 @@ final class PipelineService: Service, Sendable {
                         try? await Task.sleep(for: .seconds(statusInterval))
                         broadcaster.tick()
                     }
+                    return nil
+                }
+                group.addTask {
+                    await monitor.run()
                     return nil
                 }
                 group.addTask { try await offPool { pipeline.wait() } }
@@ -50,13 +61,14 @@ final class PipelineService: Service, Sendable {
                 return ended ?? .stopped
             }
         } onGracefulShutdown: {
+            monitor.notifier.stopping()
             pipeline.stop()
         }
         outcome.withLock { $0 = ended }
-        // The final events are published; hand them on and let the clients go.
+        // The final events are published; record and print them, hand them on, let the clients go.
         try await offPool {
+            recorder.wait()
             broadcaster.finish(timeout: 1.0)
-            writer?.wait()
         }
         // Give the sockets a moment to flush their last events and the close frame.
         for _ in 0..<20 where broadcaster.clientCount > 0 { try? await Task.sleep(for: .milliseconds(25)) }

@@ -1,6 +1,7 @@
 import Foundation
 import HarkClassifier
 import HarkConfig
+import HarkHistory
 import HarkStream
 import Hummingbird
 import HummingbirdWebSocket
@@ -30,30 +31,65 @@ public enum ServeApplication {
         public func shutdown() async { await group.triggerGracefulShutdown() }
     }
 
-    /// Builds the server over `run` (its pipeline not yet started). `stdout` writes JSON lines as
-    /// `hark listen` would; `listening` is told the bound port once the server accepts connections.
-    public static func build(_ run: LiveRun, settings: ServeSettings, stdout: JSONLinesWriter?, version: String,
-                             logger: Logger, handlesSignals: Bool = true,
-                             listening: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Built {
+    /// Builds the server over `run` (its pipeline not yet started). `stdout` gets every line
+    /// `hark listen` would print, each event once it is in the history.
+    public static func build(_ run: LiveRun, settings: ServerSettings, stdout: JSONLinesOutput?, version: String,
+                             logger: Logger, handlesSignals: Bool = true) async throws -> Built {
         let pipeline = run.pipeline
+        let store = try HistoryStore(directory: settings.resolvedStateDirectory(), logger: logger)
+        logger.notice("hark serve: history in \(store.path)")
+        let metrics = ServiceMetrics()
+        metrics.follow(pipeline)
+        var downstream: (@Sendable (LiveOutput) throws -> Void)?
+        if let stdout { downstream = { @Sendable item in try stdout.write(item) } }
+        let recorder = HistoryRecorder(
+            store: store, pipeline: pipeline,
+            settings: .init(source: run.source.description, model: run.model.name, version: version,
+                            eventAudio: settings.eventAudio, maxAudioSeconds: settings.eventAudioMaxSeconds),
+            logger: logger, capacity: run.settings.maxOutputBacklog,
+            downstream: downstream, wrote: { @Sendable seconds in metrics.historyWrote(seconds: seconds) })
         let broadcaster = LiveBroadcaster(pipeline: pipeline, modelName: run.model.name, settings: settings, logger: logger)
         let worker = try AnalysisWorker(model: run.model, mapsMember: settings.mapsMember, queueLimit: settings.uploadQueue)
         let description = try await worker.perform { try InfoController.describe($0) }
         let uploads = FileManager.default.temporaryDirectory.appendingPathComponent("hark-uploads-\(getpid())")
         try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        let gatekeeper = Gatekeeper(settings: settings)
+        let monitor = ServiceMonitor(pipeline: pipeline, store: store, settings: settings, notifier: SystemdNotifier(), logger: logger)
 
-        let liveSocket = LiveSocketController(broadcaster: broadcaster, settings: settings)
-        let classify = ClassifyController(worker: worker, settings: settings, uploads: uploads)
+        let liveSocket = LiveSocketController(broadcaster: broadcaster, settings: settings, gatekeeper: gatekeeper)
+        let classify = ClassifyController(worker: worker, settings: settings, uploads: uploads, store: store, metrics: metrics)
         let info = InfoController(model: run.model, modelDescription: description, pipeline: pipeline, broadcaster: broadcaster,
-                                  worker: worker, source: run.source.description, startedAt: Date(), version: version)
+                                  worker: worker, monitor: monitor, metrics: metrics, source: run.source.description,
+                                  startedAt: Date(), version: version)
+        let history = HistoryController(store: store) { path, filename in
+            try await worker.perform { classifier in
+                try FileAnalysis.analyse(path: path, displayName: filename ?? "the upload", filename: filename,
+                                         classifier: classifier, hopSeconds: 1.0, windowIndex: nil,
+                                         maxSeconds: settings.maxUploadSeconds)
+            }
+        }
+        let sessions = SessionController(gatekeeper: gatekeeper)
 
         let router = Router(context: HarkRequestContext.self)
-        router.get("/v1/live", use: liveSocket.refused)
-        router.post("/v1/classify", use: classify.classify)
-        router.get("/v1/model", use: info.modelInfo)
-        router.get("/v1/devices", use: info.devices)
-        router.get("/v1/status", use: info.status)
+        // Open: the health check (no details), logging in and out.
+        router.get("/health", use: info.health)
+        router.post("/v1/session", use: sessions.login)
+        router.delete("/v1/session", use: sessions.logout)
+        // Everything else needs a token when tokens are configured.
+        let api = router.group().add(middleware: AuthMiddleware(gatekeeper: gatekeeper))
+        api.get("/metrics", use: info.prometheus)
+        api.get("/v1/live", use: liveSocket.refused)
+        api.post("/v1/classify", use: classify.classify)
+        api.get("/v1/model", use: info.modelInfo)
+        api.get("/v1/devices", use: info.devices)
+        api.get("/v1/status", use: info.status)
+        api.get("/v1/events", use: history.events)
+        api.get("/v1/events/:id", use: history.event)
+        api.get("/v1/events/:id/audio", use: history.audio)
+        api.get("/v1/analyses", use: history.analyses)
+        api.get("/v1/analyses/:id", use: history.analysis)
+        api.delete("/v1/analyses/:id", use: history.deleteAnalysis)
 
         let webSocketRouter = Router(context: HarkRequestContext.self)
         webSocketRouter.ws("/v1/live", shouldUpgrade: liveSocket.shouldUpgrade) { inbound, outbound, context in
@@ -71,11 +107,11 @@ public enum ServeApplication {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
                 logger.notice("hark serve: listening on http://\(settings.bind):\(port)")
-                listening(port)
+                monitor.listening(on: port)
             },
             logger: logger)
 
-        let pipelineService = PipelineService(pipeline: pipeline, broadcaster: broadcaster, writer: stdout,
+        let pipelineService = PipelineService(pipeline: pipeline, broadcaster: broadcaster, recorder: recorder, monitor: monitor,
                                               statusInterval: settings.statusIntervalSeconds)
         var configuration = ServiceGroupConfiguration(
             services: [

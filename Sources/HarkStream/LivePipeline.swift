@@ -149,6 +149,24 @@ public final class LivePipeline: Sendable {
         return shared.withLock { $0.outcome } ?? .stopped
     }
 
+    /// The captured audio between two stream positions (samples at `info.sampleRate`), clipped to
+    /// what the ring still holds: where that starts, and the samples. A short copy under the
+    /// ring's lock; capture never waits for it longer than that.
+    public func recentAudio(from: Int, to: Int) -> (start: Int, samples: [Float]) {
+        let start = max(from, ring.oldestAvailable), end = min(to, ring.position)
+        guard end > start, let samples = ring.copy(from: start, to: end) else { return (max(start, 0), []) }
+        return (start, samples)
+    }
+
+    /// Uptime (nanoseconds) when the capture thread last wrote audio; nil before the first block.
+    public var lastAudioNanos: UInt64? {
+        let nanos = shared.withLock { $0.lastCaptureNanos }
+        return nanos == 0 ? nil : nanos
+    }
+
+    /// Whether the run is over (its final status went out).
+    public var hasEnded: Bool { shared.withLock { $0.summarized } }
+
     /// Counters so far (also reported in the final `stopped` status).
     public var summary: RunSummary { counters.summary(sampleRate: sampleRate) }
 

@@ -60,6 +60,23 @@ public final class LiveSubscription: @unchecked Sendable {
         return item
     }
 
+    /// Waits for at least one item, then takes every item already there (at most `maximum`), so a
+    /// consumer can handle a burst in one go (one database transaction). Nil as `next()`.
+    public func nextBatch(maximum: Int) -> [LiveOutput]? {
+        guard let first = next() else { return nil }
+        var batch = [first]
+        condition.lock()
+        while batch.count < maximum, head < buffer.count, let item = buffer[head] {
+            buffer[head] = nil
+            head += 1
+            batch.append(item)
+        }
+        compact()
+        condition.broadcast()
+        condition.unlock()
+        return batch
+    }
+
     /// The consumer is gone: nothing more is kept for it, and a publisher waiting for room goes on.
     public func cancel() {
         locked {

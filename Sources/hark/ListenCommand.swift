@@ -25,7 +25,7 @@ struct ListenCommand: ParsableCommand {
         let run = try LiveRun.build(try live.liveOptions())
         announce(run, command: "listen")
         let pipeline = run.pipeline
-        let writer = stdoutWriter(for: run)
+        let writer = JSONLinesWriter(pipeline: pipeline, output: stdoutLines(for: run), capacity: run.settings.maxOutputBacklog)
         writer.start { pipeline.fail($0) }
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)

@@ -78,11 +78,11 @@ struct LiveArguments: ParsableArguments {
     @Option(name: .customLong("max-pending"), help: "Windows queued for the model before new ones are dropped (counted). (default: \(defaults.maxPendingWindows))")
     var maxPending: Int?
 
-    /// The options for `LiveRun.build`, with `serve` as the flags' [serve] layer.
-    func liveOptions(serve: ServeOverrides = ServeOverrides()) throws -> LiveOptions {
+    /// The options for `LiveRun.build`, with `server` as the flags' [server] layer.
+    func liveOptions(server: ServerOverrides = ServerOverrides()) throws -> LiveOptions {
         var options = LiveOptions()
         options.configPath = config
-        options.flags = Overrides(listen: try listenOverrides(), serve: serve)
+        options.flags = Overrides(listen: try listenOverrides(), server: server)
         options.demo = demo
         options.realtime = realtime
         options.loops = loops
@@ -135,9 +135,8 @@ func announce(_ run: LiveRun, command: String) {
     for notice in run.notices { FileHandle.standardError.write(Data("hark \(command): \(notice)\n".utf8)) }
 }
 
-/// JSON lines on stdout (status on stderr unless `--emit status`), subscribed to the run.
-func stdoutWriter(for run: LiveRun) -> JSONLinesWriter {
-    JSONLinesWriter(pipeline: run.pipeline, windows: run.overrides.listen.emitsWindowsOnStdout,
-                    statusOutput: run.overrides.listen.emitsStatusOnStdout ? .standardOutput : .standardError,
-                    capacity: run.settings.maxOutputBacklog)
+/// JSON lines on stdout (windows with `--emit windows`; status on stderr unless `--emit status`).
+func stdoutLines(for run: LiveRun) -> JSONLinesOutput {
+    JSONLinesOutput(windows: run.overrides.listen.emitsWindowsOnStdout,
+                    statusOutput: run.overrides.listen.emitsStatusOnStdout ? .standardOutput : .standardError)
 }

@@ -6,7 +6,7 @@ import HarkStream
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {
-    static let defaults = ServeSettings()
+    static let defaults = ServerSettings()
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Listen continuously and serve the live stream over a WebSocket and file analysis over HTTP.",
@@ -24,11 +24,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var live: LiveArguments
 
-    @Option(help: "Address to listen on; anything but loopback exposes the service to the network. (default: \(defaults.bind))")
+    @Option(help: "Address to listen on; anything but loopback exposes the service and needs a token (or --insecure). (default: \(defaults.bind))")
     var bind: String?
 
     @Option(help: "Port (0: any free port, logged at start). (default: \(defaults.port))")
     var port: Int?
+
+    @Option(name: .customLong("state-dir"), help: "History database and event audio. (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/hark, else ~/.local/state/hark)")
+    var stateDirectory: String?
 
     @Option(name: .customLong("max-upload-mb"), help: "Largest upload, MB. (default: \(defaults.maxUploadBytes / 1_048_576))")
     var maxUploadMegabytes: Double?
@@ -42,24 +45,33 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("maps-member"), help: "The ensemble network whose feature maps are published, by card name. (default: the first)")
     var mapsMember: String?
 
+    @Flag(help: "Allow a non-loopback --bind without an API token (anyone who can reach the port can use it).")
+    var insecure = false
+
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
-        var flags = ServeOverrides()
-        flags.bind = bind
-        flags.port = port
-        flags.maxUploadMegabytes = maxUploadMegabytes
-        flags.maxUploadSeconds = maxUploadSeconds
-        flags.allowedOrigins = allowOrigin.isEmpty ? nil : allowOrigin
-        flags.mapsMember = mapsMember
-        var options = try live.liveOptions(serve: flags)
+        var flags = ServerOverrides()
+        flags["bind"] = bind.map(ConfigValue.string)
+        flags["port"] = port.map(ConfigValue.integer)
+        flags["state_dir"] = stateDirectory.map(ConfigValue.string)
+        flags["max_upload_mb"] = maxUploadMegabytes.map(ConfigValue.number)
+        flags["max_upload_seconds"] = maxUploadSeconds.map(ConfigValue.number)
+        flags["allowed_origins"] = allowOrigin.isEmpty ? nil : .strings(allowOrigin)
+        flags["maps_member"] = mapsMember.map(ConfigValue.string)
+        var options = try live.liveOptions(server: flags)
         options.loopsDemo = true
         let run = try LiveRun.build(options)
         announce(run, command: "serve")
-        let settings = try run.overrides.serve.settings()
+        let settings = try run.overrides.server.settings()
+        if !settings.bindsLoopback && settings.tokens.isEmpty && !insecure {
+            throw CommandFailure(description: "refusing to listen on \(settings.bind) without an API token: anyone who can reach "
+                                 + "port \(settings.port) could use the service. Create one with `hark token new` and add it to "
+                                 + "[server] tokens, or pass --insecure")
+        }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "hark")
         logger.logLevel = .notice
-        let built = try await ServeApplication.build(run, settings: settings, stdout: stdoutWriter(for: run),
+        let built = try await ServeApplication.build(run, settings: settings, stdout: stdoutLines(for: run),
                                                      version: Hark.configuration.version, logger: logger)
         let outcome = try await built.run()
         if case .failed(let why) = outcome {

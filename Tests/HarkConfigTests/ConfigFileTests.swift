@@ -14,10 +14,11 @@ import TestSupport
         #expect(!o.listen.emitsWindowsOnStdout && !o.listen.emitsStatusOnStdout)
         #expect(fromFile.maxPendingWindows == builtIn.maxPendingWindows)
         #expect(fromFile.detector == builtIn.detector)
-        #expect(try o.serve.settings() == ServeSettings())
-        // The file states the [serve] section (each key its built-in value, checked just above).
-        #expect(o.serve.port == ServeSettings().port && o.serve.bind == ServeSettings().bind)
-        #expect(o.serve.clientTelemetryBuffer == ServeSettings().clientTelemetryBuffer)
+        #expect(try o.server.settings() == ServerSettings())
+        // The file states every [server] key but the two whose default is "none" (each with its
+        // built-in value, checked just above).
+        let stated = Set(o.server.values.keys)
+        #expect(stated == Set(ServerSettings.fields.map(\.key)).subtracting(["maps_member", "state_dir"]))
     }
 
     @Test func flagsOverrideTheFileWhichOverridesDefaults() throws {
@@ -32,7 +33,7 @@ import TestSupport
             deny = ["rain"]
             [detector.thresholds]
             dog = { on = 0.8, off = 0.5 }
-            [serve]
+            [server]
             port = 9000
             max_upload_mb = 5
             allowed_origins = ["http://dash.example"]
@@ -40,7 +41,7 @@ import TestSupport
         var flags = Overrides()
         flags.listen.hopSeconds = 0.25
         flags.listen.classThresholds["siren"] = .init(on: 0.9, off: 0.7)
-        flags.serve.port = 9100
+        flags.server["port"] = .integer(9100)
         let merged = flags.over(file)
         let s = try merged.listen.settings()
         #expect(s.hopSeconds == 0.25)                 // flag
@@ -50,7 +51,7 @@ import TestSupport
         #expect(s.detector.holdSeconds == 3)
         #expect(s.detector.deny == ["rain"])
         #expect(s.detector.classThresholds == ["dog": .init(on: 0.8, off: 0.5), "siren": .init(on: 0.9, off: 0.7)])
-        let serve = try merged.serve.settings()
+        let serve = try merged.server.settings()
         #expect(serve.port == 9100)                            // flag
         #expect(serve.maxUploadBytes == 5 * 1024 * 1024)       // file
         #expect(serve.allowedOrigins == ["http://dash.example"])
@@ -62,11 +63,39 @@ import TestSupport
         #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[detectr]\n") }
         #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[detector]\nallow = \"dog\"\n") }
         #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[detector]\nhold_seconds = \"long\"\n") }
-        #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[serve]\nport = \"eighty\"\n") }
-        #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[serve]\nprt = 80\n") }
-        #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[serve]\nport = 70000\n").serve.settings() }
+        #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[server]\nport = \"eighty\"\n") }
+        #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[server]\nprt = 80\n") }
+        #expect(throws: ConfigurationError.invalid("port must be 0 to 65535, got 70000")) { try ConfigFile.parse("[server]\nport = 70000\n") }
+        #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[server]\ntokens = [\"plain-text-token\"]\n") }
         #expect(throws: (any Error).self) { try ConfigFile.parse("[listen\n") }
         #expect(throws: ConfigurationError.self) { try ListenOverrides().over(ConfigFile.parse("[listen]\nemit = [\"everything\"]\n").listen).settings() }
+    }
+
+    @Test func environmentVariablesSitBetweenTheFileAndTheFlags() throws {
+        let file = try ConfigFile.parse("[listen]\nhop_seconds = 0.5\n[server]\nport = 9000\nmax_upload_mb = 5\n")
+        let environment = try ConfigFile.environment([
+            "HARK_SERVER_PORT": "9200", "HARK_SERVER_ALLOWED_ORIGINS": "http://a.example, http://b.example",
+            "HARK_LISTEN_HOP_SECONDS": "2", "HARK_DETECTOR_DENY": "rain,wind", "HARK_SERVER_EVENT_AUDIO": "false",
+            "HARK_MODEL": "ignored: not a setting", "PATH": "/usr/bin",
+        ])
+        var flags = Overrides()
+        flags.listen.hopSeconds = 0.25
+        let merged = flags.over(environment.over(file))
+        let server = try merged.server.settings()
+        #expect(server.port == 9200)                     // environment over file
+        #expect(server.maxUploadBytes == 5 * 1024 * 1024) // file
+        #expect(server.allowedOrigins == ["http://a.example", "http://b.example"])
+        #expect(!server.eventAudio)
+        #expect(try merged.listen.settings().hopSeconds == 0.25)   // flag over environment
+        #expect(try environment.listen.settings().hopSeconds == 2)
+        #expect(try merged.listen.settings().detector.deny == ["rain", "wind"])
+        #expect(throws: ConfigurationError.self) { try ConfigFile.environment(["HARK_SERVER_PORTT": "1"]) }
+        #expect(throws: ConfigurationError.invalid("HARK_SERVER_PORT must be a whole number, got 'eighty'")) {
+            try ConfigFile.environment(["HARK_SERVER_PORT": "eighty"])
+        }
+        #expect(throws: ConfigurationError.invalid("retention_days must be 1e-05 to 36500.0, got -1.0")) {
+            try ConfigFile.environment(["HARK_SERVER_RETENTION_DAYS": "-1"])
+        }
     }
 
     @Test func aMissingFileIsNamed() {

@@ -130,7 +130,7 @@ import TestSupport
     /// one that sends a message over the size limit is closed at once; the others go on.
     @Test func stalledAndOversizedClientsAreClosedAndCounted() async throws {
         let config = try TestPaths.temporaryDirectory().appendingPathComponent("hark.toml")
-        try "[serve]\nclient_event_timeout_seconds = 2\n".write(to: config, atomically: true, encoding: .utf8)
+        try "[server]\nclient_event_timeout_seconds = 2\n".write(to: config, atomically: true, encoding: .utf8)
         // Every class fires on every window: a steady flow of event lines.
         let serve = try await ServeProcess.start(["--model", model, "--demo", "--hop", "0.5", "--config", config.path,
                                                   "--on-threshold", "0.0001", "--off-threshold", "0.0001", "--confirm", "1/1",

@@ -12,10 +12,15 @@ import TestSupport
 struct ServeProcess {
     let process: HarkProcess.Running
     let port: Int
+    /// Its state directory (history, event audio).
+    let stateDirectory: URL
 
-    /// Starts `hark serve ARGUMENTS --port 0` and waits until it listens.
-    static func start(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 60) async throws -> ServeProcess {
-        let run = HarkProcess.start(["serve", "--port", "0"] + arguments, environment: environment)
+    /// Starts `hark serve ARGUMENTS --port 0` on a fresh state directory (or `stateDirectory`) and
+    /// waits until it listens.
+    static func start(_ arguments: [String], environment: [String: String] = [:], stateDirectory: URL? = nil,
+                      timeout: Double = 60) async throws -> ServeProcess {
+        let state = try stateDirectory ?? TestPaths.temporaryDirectory("hark-state")
+        let run = HarkProcess.start(["serve", "--port", "0", "--state-dir", state.path] + arguments, environment: environment)
         try run.process.run()
         let line = try await run.waitForLine(timeout: timeout, onStderr: true) { $0.contains("listening on http://") }
         guard let line, let match = line.firstMatch(of: /listening on http:\/\/[^:]+:(\d+)/), let port = Int(match.1) else {
@@ -23,7 +28,7 @@ struct ServeProcess {
             let result = try await run.finish()
             throw ServeFailure(description: "hark serve did not start: \(result.stderr.suffix(3000))")
         }
-        return ServeProcess(process: run, port: port)
+        return ServeProcess(process: run, port: port, stateDirectory: state)
     }
 
     struct ServeFailure: Error, CustomStringConvertible { var description: String }
