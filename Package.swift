@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkAnalysis", "HarkClassifier", "HarkEngine", "TestSupport"]),
         // `hark serve` over real sockets: the built binary, WebSocket clients, uploads.
         .testTarget(name: "HarkServerTests", dependencies: [
-            "hark", "HarkClassifier", "HarkEngine", "TestSupport",
+            "hark", "HarkClassifier", "HarkEngine", "HarkAudio", "TestSupport",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),

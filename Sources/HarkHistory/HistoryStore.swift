@@ -150,13 +150,16 @@ public final class HistoryStore: Sendable {
                         peak_score = excluded.peak_score, mean_score = excluded.mean_score, "end" = excluded."end",
                         duration = excluded.duration, stream_time = excluded.stream_time, wall_time = excluded.wall_time,
                         windows = excluded.windows, ended_at = excluded.ended_at
-                    """, arguments: [e.id, run, e.phase.rawValue, e.label, e.emoji, e.classIndex, Double(e.score.rounded4),
-                                     Double(e.peakScore.rounded4), Double(e.meanScore.rounded4), e.start.rounded3,
+                    """, arguments: [e.id, run, e.phase.rawValue, e.label, e.emoji, e.classIndex, Self.score(e.score),
+                                     Self.score(e.peakScore), Self.score(e.meanScore), e.start.rounded3,
                                      e.end?.rounded3, e.duration?.rounded3, e.streamTime.rounded3, e.wallTime, e.windows,
                                      e.wallTime, e.phase == .end ? e.wallTime : nil])
             }
         }
     }
+
+    /// A score as the event line prints it (4 decimals), without the float's binary tail.
+    static func score(_ value: Float) -> Double { (Double(value) * 10_000).rounded() / 10_000 }
 
     public func setAudio(event id: String, file: String, seconds: Double) throws {
         try pool.write { db in
