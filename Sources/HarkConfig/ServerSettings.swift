@@ -87,7 +87,7 @@ public struct ServerSettings: Sendable, Equatable {
             }
             s.tokens = tokens
         },
-        .number("session_hours", 0.01...8760) { $0.sessionHours = $1 },
+        .number("session_hours", 0.0001...8760) { $0.sessionHours = $1 },
         .integer("auth_failures_per_minute", 1...10_000) { $0.authFailuresPerMinute = $1 },
         .number("max_upload_mb", 0.001...4096) { $0.maxUploadBytes = Int($1 * 1024 * 1024) },
         .number("max_upload_seconds", 1...86_400) { $0.maxUploadSeconds = $1 },

@@ -147,7 +147,7 @@ final class RawWebSocket: @unchecked Sendable {
     private let fd: Int32
     let statusLine: String
 
-    init(port: Int, pathAndQuery: String, origin: String?) throws {
+    init(port: Int, pathAndQuery: String, origin: String?, headers: [String: String] = [:]) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         guard fd >= 0 else { throw ServeProcess.ServeFailure(description: "socket() failed") }
@@ -162,7 +162,7 @@ final class RawWebSocket: @unchecked Sendable {
         }
         guard connected == 0 else { throw ServeProcess.ServeFailure(description: "connect() failed") }
         let request = "GET \(pathAndQuery) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + (origin.map { "Origin: \($0)\r\n" } ?? "")
+            + (origin.map { "Origin: \($0)\r\n" } ?? "") + headers.map { "\($0.key): \($0.value)\r\n" }.joined()
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         // Read the answer's head byte by byte, not a byte of what follows.
