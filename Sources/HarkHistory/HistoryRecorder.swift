@@ -68,22 +68,17 @@ public final class HistoryRecorder: Sendable {
         done.signal()
     }
 
-    private struct Clip {
-        var from: Int
-        var samples: [Float]
-        var through: Int
-    }
-
     private func run(failed: @escaping @Sendable (String) -> Void) {
-        let rate = pipeline.info.sampleRate
-        let cap = Int(settings.maxAudioSeconds * Double(rate))
         var run: Int64?
         do {
             run = try store.startRun(source: settings.source, model: settings.model, version: settings.version, at: WallClock.now())
         } catch {
             note(error, "could not record the run")
         }
-        var clips: [String: Clip] = [:]
+        let audio = settings.eventAudio
+            ? EventAudioKeeper(pipeline: pipeline, store: store, maxSeconds: settings.maxAudioSeconds, logger: logger,
+                               failed: { [self] why in note(why) })
+            : nil
         var downstreamOpen = downstream != nil
         while let batch = subscription.nextBatch(maximum: 256) {
             let events = batch.compactMap { if case .event(let e) = $0 { e } else { nil } }
@@ -94,26 +89,11 @@ public final class HistoryRecorder: Sendable {
             }
             for item in batch {
                 switch item {
-                case .event(let e) where settings.eventAudio:
-                    let position = Int((e.streamTime * Double(rate)).rounded())
-                    if e.phase == .start {
-                        let from = max(0, Int(((e.start - 1) * Double(rate)).rounded()))
-                        clips[e.id] = Clip(from: from, samples: [], through: from)
-                    }
-                    if var clip = clips[e.id] {
-                        extend(&clip, to: e.phase == .end ? Int(((e.end ?? e.streamTime) * Double(rate)).rounded()) : position, cap: cap)
-                        clips[e.id] = clip
-                        if e.phase == .end {
-                            save(clip, event: e.id, rate: rate)
-                            clips[e.id] = nil
-                        }
-                    }
+                case .event(let e):
+                    if e.phase == .start { audio?.started(e.id, at: e.start, now: e.streamTime) }
+                    if e.phase == .end { audio?.ended(e.id, at: e.end ?? e.streamTime) }
                 case .window(let w):
-                    let position = Int((w.end * Double(rate)).rounded())
-                    for (id, var clip) in clips {
-                        extend(&clip, to: position, cap: cap)
-                        clips[id] = clip
-                    }
+                    audio?.advance(to: w.end)
                 case .status(let s) where s.status == .stopped:
                     if let run {
                         do { try store.endRun(run, at: s.wallTime, outcome: s.message, summary: s.summary) } catch {
@@ -131,30 +111,12 @@ public final class HistoryRecorder: Sendable {
                 }
             }
         }
+        audio?.drain(timeout: 0.5)
     }
 
-    /// Copies the ring's audio up to `position` onto the clip, within the cap.
-    private func extend(_ clip: inout Clip, to position: Int, cap: Int) {
-        let end = min(position, clip.from + cap)
-        guard end > clip.through else { return }
-        let got = pipeline.recentAudio(from: clip.through, to: end)
-        if clip.samples.isEmpty, got.start > clip.from { clip.from = got.start }   // the ring no longer held the lead-in
-        clip.samples += got.samples
-        clip.through = got.start + got.samples.count
-    }
-
-    private func save(_ clip: Clip, event id: String, rate: Int) {
-        guard !clip.samples.isEmpty else { return }
-        let relative = "audio/\(id).flac"
-        let url = store.directory.appendingPathComponent(relative)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-            try AudioFileWriter.writeFLAC(clip.samples, sampleRate: rate, to: url.path)
-            try store.setAudio(event: id, file: relative, seconds: Double(clip.samples.count) / Double(rate))
-        } catch {
-            note(error, "could not keep the audio of event \(id)")
-        }
+    private func note(_ what: String) {
+        failures.withLock { $0 += 1 }
+        logger.error("history: \(what)")
     }
 
     private func note(_ error: any Error, _ what: String) {

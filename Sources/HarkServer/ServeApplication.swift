@@ -38,6 +38,9 @@ public enum ServeApplication {
         let pipeline = run.pipeline
         let store = try HistoryStore(directory: settings.resolvedStateDirectory(), logger: logger)
         logger.notice("hark serve: history in \(store.path)")
+        // Subscribers in the order the hub offers to them: the live clients and the metrics before the
+        // history, whose disk writes (and stdout behind them) may make the publisher wait.
+        let broadcaster = LiveBroadcaster(pipeline: pipeline, modelName: run.model.name, settings: settings, logger: logger)
         let metrics = ServiceMetrics()
         metrics.follow(pipeline)
         var downstream: (@Sendable (LiveOutput) throws -> Void)?
@@ -48,7 +51,6 @@ public enum ServeApplication {
                             eventAudio: settings.eventAudio, maxAudioSeconds: settings.eventAudioMaxSeconds),
             logger: logger, capacity: run.settings.maxOutputBacklog,
             downstream: downstream, wrote: { @Sendable seconds in metrics.historyWrote(seconds: seconds) })
-        let broadcaster = LiveBroadcaster(pipeline: pipeline, modelName: run.model.name, settings: settings, logger: logger)
         let worker = try AnalysisWorker(model: run.model, mapsMember: settings.mapsMember, queueLimit: settings.uploadQueue)
         let description = try await worker.perform { try InfoController.describe($0) }
         let uploads = FileManager.default.temporaryDirectory.appendingPathComponent("hark-uploads-\(getpid())")
