@@ -19,11 +19,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // System C libraries, through pkg-config; no vendored C sources.
@@ -34,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CPulse", pkgConfig: "libpulse", providers: [.apt(["libpulse-dev"])]),
+        // SHA-256 for API token hashes (OpenSSL's libcrypto, already on every Debian machine).
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Decoding files and converting sample formats/rates.
         .target(name: "HarkAudio", dependencies: ["CSndFile", "CSoxr"]),
@@ -55,8 +55,7 @@ let package = Package(
         // The configuration file (Config/hark.toml), its layering under command-line flags, and the
         // one function that builds a live run from them (listen, serve and tests share it).
         .target(name: "HarkConfig", dependencies: ["HarkStream", "HarkCapture", "HarkClassifier", "HarkEngine",
-                                                   .product(name: "TOMLKit", package: "TOMLKit"),
-                                                   .product(name: "Crypto", package: "swift-crypto")]),
+                                                   "CLibCrypto", .product(name: "TOMLKit", package: "TOMLKit")]),
         // The service's history: runs, events with their audio, analyses (GRDB, SQLite).
         .target(name: "HarkHistory", dependencies: [
             "HarkStream", "HarkAudio",

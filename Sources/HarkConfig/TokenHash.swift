@@ -1,4 +1,4 @@
-import Crypto
+import CLibCrypto
 import Foundation
 
 /// API tokens: 32 random bytes shown once as base64url, stored in the configuration only as
@@ -17,7 +17,18 @@ public enum TokenHash {
     }
 
     public static func stored(_ token: String) -> String {
-        prefix + SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        prefix + sha256(Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// SHA-256 through OpenSSL's EVP interface.
+    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = bytes.withUnsafeBufferPointer { input in
+            EVP_Digest(input.baseAddress, input.count, &digest, &length, EVP_sha256(), nil)
+        }
+        precondition(ok == 1 && length == 32, "OpenSSL's SHA-256 failed")
+        return Array(digest.prefix(32))
     }
 
     public static func isValidStored(_ text: String) -> Bool {

@@ -95,6 +95,19 @@ import TestSupport
         #expect(try await HTTPExchange.send(serve.url("/v1/session"), method: "POST", body: Data("{\"token\":\"\(token)\"}".utf8)).status == 429)
     }
 
+    /// A bad setting from any layer stops start-up naming the key (or variable) and its range.
+    @Test func aBadSettingStopsStartUpNamingTheKey() async throws {
+        let state = try TestPaths.temporaryDirectory()
+        let fromEnvironment = try await HarkProcess.run(["serve", "--model", model, "--demo", "--state-dir", state.path],
+                                                        environment: ["HARK_SERVER_PORT": "99999"])
+        #expect(fromEnvironment.status != 0 && fromEnvironment.stderr.contains("port must be 0 to 65535, got 99999"), "\(fromEnvironment.stderr)")
+        let config = state.appendingPathComponent("hark.toml")
+        try "[server]\nretention_days = -3\n".write(to: config, atomically: true, encoding: .utf8)
+        let fromFile = try await HarkProcess.run(["serve", "--model", model, "--demo", "--state-dir", state.path, "--config", config.path])
+        #expect(fromFile.status != 0 && fromFile.stderr.contains("retention_days must be") && fromFile.stderr.contains("got -3"),
+                "\(fromFile.stderr)")
+    }
+
     @Test func anExposedServerWithoutATokenDoesNotStart() async throws {
         let state = try TestPaths.temporaryDirectory()
         let r = try await HarkProcess.run(["serve", "--model", model, "--demo", "--bind", "0.0.0.0", "--port", "0", "--state-dir", state.path])

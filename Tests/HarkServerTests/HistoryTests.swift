@@ -105,6 +105,20 @@ import TestSupport
         #expect(Set(stored.values.compactMap { $0["run_id"] as? Int }).count >= 1)
     }
 
+    /// A damaged database is moved aside with a log line, never overwritten, and a new one serves.
+    @Test func aDamagedDatabaseIsMovedAsideNotOverwritten() async throws {
+        let state = try TestPaths.temporaryDirectory("hark-state")
+        let damaged = Data(repeating: 0x5A, count: 8192)
+        try damaged.write(to: state.appendingPathComponent("hark.sqlite"))
+        let serve = try await ServeProcess.start(["--model", model, "--demo"], stateDirectory: state)
+        defer { serve.process.process.terminate() }
+        #expect(serve.process.stderrText.contains("moved aside"), "\(serve.process.stderrText.suffix(1500))")
+        let files = try FileManager.default.contentsOfDirectory(atPath: state.path)
+        let aside = try #require(files.first { $0.hasPrefix("hark.sqlite.damaged-") }, "\(files)")
+        #expect(try Data(contentsOf: state.appendingPathComponent(aside)) == damaged)
+        #expect(try await HTTPExchange.send(serve.url("/v1/events")).status == 200)
+    }
+
     @Test func eventsAreFilteredPagedAndGivenAsCSV() async throws {
         let serve = try await ServeProcess.start(["--model", model, "--demo", "--hop", "0.5", "--hold", "0.5"])
         defer { serve.process.process.terminate() }
