@@ -74,6 +74,13 @@ public enum ServeApplication {
         let sessions = SessionController(gatekeeper: gatekeeper)
 
         let router = Router(context: HarkRequestContext.self)
+        // The dashboard (static files, revalidated by ETag): open, it holds no data; the API asks it for a token.
+        if let dashboard = BundledFiles.dashboard {
+            router.add(middleware: FileMiddleware(dashboard, cacheControl: .init([(MediaType(type: .any), [.noCache])]),
+                                                  searchForIndexHtml: true, logger: logger))
+        } else {
+            logger.warning("hark serve: the dashboard's files (Dashboard/) were not found; / serves nothing")
+        }
         // Open: the health check (no details), logging in and out.
         router.get("/health", use: info.health)
         router.post("/v1/session", use: sessions.login)
