@@ -2,6 +2,7 @@
 // too), asks the server only for what the visible view draws, and redraws on animation frames.
 // `window.harkStats` exposes how drawing keeps up (the browser test reads it).
 import { AnalyseView, renderAnalysis } from "./analyse.js";
+import { signIn } from "./api.js";
 import { HistoryView } from "./history.js";
 import { LiveView } from "./live.js";
 import { NetworkView } from "./network.js";
@@ -105,4 +106,8 @@ function frame() {
   requestAnimationFrame(frame);
 }
 requestAnimationFrame(frame);
+
+// Sign in first when the server wants a token, then connect.
+const session = await fetch("/v1/session", { credentials: "same-origin" }).then((r) => r.json()).catch(() => ({}));
+if (session.required && !session.signed_in) await signIn();
 socket.connect();

@@ -97,8 +97,12 @@ export class ScrollingWaveform {
     const ctx = this.canvas.getContext("2d"), h = this.canvas.height, mid = h / 2;
     ctx.fillStyle = "#0b0e13"; ctx.fillRect(0, 0, this.columns, h);
     ctx.fillStyle = "#7aa2ff";
+    // Scaled to the loudest of the last seconds (at most ×50), so a quiet room still shows.
+    let peak = 0.02;
+    for (let c = 0; c < this.columns; c++) peak = Math.max(peak, this.high[c], -this.low[c]);
+    const scale = mid * 0.95 / peak;
     for (let c = 0; c < this.columns; c++) {
-      const top = mid - this.high[c] * mid, bottom = mid - this.low[c] * mid;
+      const top = mid - this.high[c] * scale, bottom = mid - this.low[c] * scale;
       ctx.fillRect(c, top, 1, Math.max(1, bottom - top));
     }
     this.dirty = false;

@@ -158,6 +158,15 @@ struct SessionController: Sendable {
         }
     }
 
+    /// `GET /v1/session`: whether this server wants a token and whether the caller has a session
+    /// (the dashboard asks before it connects, so it never meets a refusal it did not expect).
+    func state(_ request: Request, _ context: HarkRequestContext) throws -> Response {
+        struct State: Encodable { var required: Bool; var signedIn: Bool
+            enum CodingKeys: String, CodingKey { case required, signedIn = "signed_in" } }
+        let signedIn = gatekeeper.enabled && gatekeeper.refusal(request, remote: context.remote) == nil
+        return try JSONResponse.make(State(required: gatekeeper.enabled, signedIn: signedIn))
+    }
+
     func logout(_ request: Request, _ context: HarkRequestContext) throws -> Response {
         Response(status: .noContent, headers: [.setCookie: gatekeeper.logout(request)])
     }

@@ -83,6 +83,7 @@ public enum ServeApplication {
         }
         // Open: the health check (no details), logging in and out.
         router.get("/health", use: info.health)
+        router.get("/v1/session", use: sessions.state)
         router.post("/v1/session", use: sessions.login)
         router.delete("/v1/session", use: sessions.logout)
         // Everything else needs a token when tokens are configured.
