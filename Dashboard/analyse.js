@@ -105,13 +105,15 @@ function drawWaveform(canvas, values) {
   const ctx = canvas.getContext("2d"), w = canvas.width, h = canvas.height, mid = h / 2;
   ctx.fillStyle = "#0b0e13"; ctx.fillRect(0, 0, w, h);
   ctx.fillStyle = "#7aa2ff";
+  // Scaled to the file's loudest sample (at most ×50), as the live waveform is.
+  const scale = 0.95 / values.reduce((m, v) => Math.max(m, Math.abs(v)), 0.02);
   const per = values.length / w;
   for (let x = 0; x < w; x++) {
     let lo = 0, hi = 0;
     for (let i = Math.floor(x * per); i < Math.max(Math.floor((x + 1) * per), Math.floor(x * per) + 1) && i < values.length; i++) {
       lo = Math.min(lo, values[i]); hi = Math.max(hi, values[i]);
     }
-    ctx.fillRect(x, mid - hi * mid, 1, Math.max(1, (hi - lo) * mid));
+    ctx.fillRect(x, mid - hi * scale * mid, 1, Math.max(1, (hi - lo) * scale * mid));
   }
 }
 

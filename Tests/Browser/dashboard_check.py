@@ -135,6 +135,14 @@ def live(args):
         name = os.path.basename(args.upload)
         check(wait(d, lambda d: name in d.find_element(By.ID, "analyses-rows").text, 15), "the analysed file is not in the history")
         check(wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#events-rows tr"), 15), "no events in the history")
+        # An event's recorded audio plays, with its spectrogram.
+        play = wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#events-rows button"), 20)
+        if check(play, "no event with recorded audio in the history"):
+            play[0].click()
+            check(wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#event-detail audio"), 10), "no audio player for the event")
+            spectrogram = "#event-detail .result-spectrogram"
+            check(wait(d, lambda d: painted(d, spectrogram) and all(n > 3 for n, _ in painted(d, spectrogram)), 30),
+                  "the event's spectrogram stayed blank")
         d.save_screenshot(os.path.join(args.screenshots, "dashboard-history.png"))
         # Phone width.
         d.set_window_size(412, 900)
