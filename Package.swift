@@ -32,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CPulse", pkgConfig: "libpulse", providers: [.apt(["libpulse-dev"])]),
+        // MQTT client (events to a broker, Home Assistant discovery).
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         // SHA-256 for API token hashes (OpenSSL's libcrypto, already on every Debian machine).
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
@@ -62,9 +64,11 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Beyond one machine: events to an MQTT broker (libmosquitto) with Home Assistant discovery.
+        .target(name: "HarkFleet", dependencies: ["HarkStream", "HarkConfig", "HarkEngine", "CMosquitto"]),
         // `hark serve`: the live stream over WebSocket and file analysis over HTTP (Hummingbird 2).
         .target(name: "HarkServer", dependencies: [
-            "HarkStream", "HarkConfig", "HarkClassifier", "HarkCapture", "HarkEngine", "HarkAudio", "HarkHistory",
+            "HarkStream", "HarkConfig", "HarkClassifier", "HarkCapture", "HarkEngine", "HarkAudio", "HarkHistory", "HarkFleet",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -79,7 +83,7 @@ let package = Package(
         // The `hark` command: argument parsing and wiring only.
         .executableTarget(name: "hark", dependencies: [
             "HarkAudio", "HarkFeatures", "HarkEngine", "HarkClassifier", "HarkAnalysis", "HarkCapture", "HarkStream",
-            "HarkConfig", "HarkServer",
+            "HarkConfig", "HarkServer", "HarkFleet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

@@ -8,7 +8,7 @@ public enum ConfigFile {
     /// Where the service looks when no --config is given.
     public static let systemPath = "/etc/hark/hark.toml"
 
-    typealias Kind = ServerSettings.Field.Kind
+    typealias Kind = SettingKind
     /// The keys of [listen] and [detector] and what kind of value each takes ([server]'s are `ServerSettings.fields`).
     static let listenKeys: [String: Kind] = [
         "source": .string, "model": .string, "threads": .integer, "hop_seconds": .number, "top_k": .integer,
@@ -38,8 +38,8 @@ public enum ConfigFile {
     }
 
     static func parse(_ table: TOMLTable) throws -> Overrides {
-        for key in table.keys where !["listen", "detector", "server"].contains(key) {
-            throw ConfigurationError.invalid("unknown section or key '\(key)' (expected [listen], [detector] and [server])")
+        for key in table.keys where !["listen", "detector", "server", "mqtt"].contains(key) {
+            throw ConfigurationError.invalid("unknown section or key '\(key)' (expected [listen], [detector], [server] and [mqtt])")
         }
         var o = ListenOverrides()
         if let listen = table["listen"]?.table {
@@ -73,17 +73,9 @@ public enum ConfigFile {
                 }
             }
         }
-        var server = ServerOverrides()
-        if let table = table["server"]?.table {
-            for key in table.keys {
-                guard let field = ServerSettings.field(key) else {
-                    throw ConfigurationError.invalid("unknown key '\(key)' in [server]; known: \(ServerSettings.fields.map(\.key).sorted().joined(separator: ", "))")
-                }
-                server[key] = try value(table, key, as: field.kind)
-            }
-            _ = try server.settings()   // kinds and ranges, named by key, at load time
-        }
-        return Overrides(listen: o, server: server)
+        let server: ServerOverrides = try section(table)
+        let mqtt: MQTTOverrides = try section(table)
+        return Overrides(listen: o, server: server, mqtt: mqtt)
     }
 
     private static func checkKeys(_ table: TOMLTable, allowed: Set<String>, section: String) throws {
@@ -92,7 +84,21 @@ public enum ConfigFile {
         }
     }
 
-    private static func value(_ table: TOMLTable, _ key: String, as kind: ServerSettings.Field.Kind) throws -> ConfigValue? {
+    /// A table-driven section (`[server]`, `[mqtt]`), each key checked for kind and range at load time.
+    private static func section<S: SectionSettings>(_ table: TOMLTable) throws -> SectionOverrides<S> {
+        var o = SectionOverrides<S>()
+        guard let section = table[S.section]?.table else { return o }
+        for key in section.keys {
+            guard let field = S.field(key) else {
+                throw ConfigurationError.invalid("unknown key '\(key)' in [\(S.section)]; known: \(S.knownKeys)")
+            }
+            o[key] = try value(section, key, as: field.kind)
+        }
+        _ = try o.settings()
+        return o
+    }
+
+    private static func value(_ table: TOMLTable, _ key: String, as kind: SettingKind) throws -> ConfigValue? {
         switch kind {
         case .integer: return try integer(table, key).map(ConfigValue.integer)
         case .number: return try number(table, key).map(ConfigValue.number)
@@ -136,18 +142,19 @@ public enum ConfigFile {
 
     // MARK: environment
 
-    /// The `HARK_LISTEN_…`, `HARK_DETECTOR_…` and `HARK_SERVER_…` variables as a layer between the
+    /// The `HARK_LISTEN_…`, `HARK_DETECTOR_…`, `HARK_SERVER_…` and `HARK_MQTT_…` variables as a layer between the
     /// file and the flags: `HARK_SERVER_PORT=8080`, `HARK_LISTEN_HOP_SECONDS=0.5`,
     /// `HARK_DETECTOR_DENY=rain,wind` (lists comma-separated). Checked like the file.
     public static func environment(_ variables: [String: String] = ProcessInfo.processInfo.environment) throws -> Overrides {
         let table = TOMLTable()
         for (name, text) in variables.sorted(by: { $0.key < $1.key }) {
-            for section in ["listen", "detector", "server"] {
+            for section in ["listen", "detector", "server", "mqtt"] {
                 let prefix = "HARK_\(section.uppercased())_"
                 guard name.hasPrefix(prefix) else { continue }
                 let key = name.dropFirst(prefix.count).lowercased()
                 let kinds = section == "listen" ? listenKeys : section == "detector" ? detectorKeys
-                    : Dictionary(uniqueKeysWithValues: ServerSettings.fields.map { ($0.key, $0.kind) })
+                    : section == "server" ? Dictionary(uniqueKeysWithValues: ServerSettings.fields.map { ($0.key, $0.kind) })
+                    : Dictionary(uniqueKeysWithValues: MQTTSettings.fields.map { ($0.key, $0.kind) })
                 guard let kind = kinds[key] else {
                     throw ConfigurationError.invalid("\(name): no [\(section)] key '\(key)'; known: \(kinds.keys.sorted().joined(separator: ", "))")
                 }

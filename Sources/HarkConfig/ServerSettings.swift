@@ -69,16 +69,8 @@ public struct ServerSettings: Sendable, Equatable {
         return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/hark"
     }
 
-    /// One `[server]` key: its name, and how a value of the right kind and range sets it.
-    public struct Field: Sendable {
-        public enum Kind: Sendable { case integer, number, boolean, string, strings }
-        public let key: String
-        public let kind: Kind
-        let apply: @Sendable (inout ServerSettings, ConfigValue) throws(ConfigurationError) -> Void
-    }
-
     /// Every `[server]` key, with its range (a bad value names the key and the range).
-    public static let fields: [Field] = [
+    public static let fields: [SettingField<ServerSettings>] = [
         .string("bind") { $0.bind = $1 },
         .integer("port", 0...65535) { $0.port = $1 },
         .strings("tokens") { s, tokens throws(ConfigurationError) in
@@ -107,102 +99,30 @@ public struct ServerSettings: Sendable, Equatable {
         .number("heartbeat_seconds", 0.5...3600) { $0.heartbeatSeconds = $1 },
         .integer("max_clients", 1...100_000) { $0.maxClients = $1 },
     ]
-
-    static func field(_ key: String) -> Field? { fields.first { $0.key == key } }
 }
 
-/// A setting's value as a layer (file, environment, flags) gives it.
-public enum ConfigValue: Sendable, Equatable {
-    case integer(Int), number(Double), boolean(Bool), string(String), strings([String])
-}
-
-extension ServerSettings.Field {
-    static func integer(_ key: String, _ range: ClosedRange<Int>, _ set: @escaping @Sendable (inout ServerSettings, Int) -> Void) -> Self {
-        .init(key: key, kind: .integer) { s, value throws(ConfigurationError) in
-            guard case .integer(let v) = value else { throw .invalid("\(key) must be a whole number") }
-            guard range.contains(v) else { throw .invalid("\(key) must be \(range.lowerBound) to \(range.upperBound), got \(v)") }
-            set(&s, v)
-        }
-    }
-
-    static func number(_ key: String, _ range: ClosedRange<Double>, _ set: @escaping @Sendable (inout ServerSettings, Double) -> Void) -> Self {
-        .init(key: key, kind: .number) { s, value throws(ConfigurationError) in
-            let v: Double
-            switch value {
-            case .number(let d): v = d
-            case .integer(let i): v = Double(i)
-            default: throw .invalid("\(key) must be a number")
-            }
-            guard range.contains(v) else { throw .invalid("\(key) must be \(range.lowerBound) to \(range.upperBound), got \(v)") }
-            set(&s, v)
-        }
-    }
-
-    static func boolean(_ key: String, _ set: @escaping @Sendable (inout ServerSettings, Bool) -> Void) -> Self {
-        .init(key: key, kind: .boolean) { s, value throws(ConfigurationError) in
-            guard case .boolean(let v) = value else { throw .invalid("\(key) must be true or false") }
-            set(&s, v)
-        }
-    }
-
-    static func string(_ key: String, _ set: @escaping @Sendable (inout ServerSettings, String) -> Void) -> Self {
-        .init(key: key, kind: .string) { s, value throws(ConfigurationError) in
-            guard case .string(let v) = value, !v.isEmpty else { throw .invalid("\(key) must be a non-empty string") }
-            set(&s, v)
-        }
-    }
-
-    static func strings(_ key: String, _ set: @escaping @Sendable (inout ServerSettings, [String]) throws(ConfigurationError) -> Void) -> Self {
-        .init(key: key, kind: .strings) { s, value throws(ConfigurationError) in
-            guard case .strings(let v) = value else { throw .invalid("\(key) must be a list of strings") }
-            try set(&s, v)
-        }
-    }
+extension ServerSettings: SectionSettings {
+    public static let section = "server"
 }
 
 /// `[server]` values a layer (the file, the environment, the flags) sets; unset keys fall through.
-public struct ServerOverrides: Sendable, Equatable {
-    public var values: [String: ConfigValue] = [:]
-
-    public init() {}
-
-    public subscript(key: String) -> ConfigValue? {
-        get { values[key] }
-        set { values[key] = newValue }
-    }
-
-    /// `self` wins where set.
-    public func over(_ base: ServerOverrides) -> ServerOverrides {
-        var m = base
-        m.values.merge(values) { _, new in new }
-        return m
-    }
-
-    /// The settings, each key checked for its kind and range.
-    public func settings() throws(ConfigurationError) -> ServerSettings {
-        var s = ServerSettings()
-        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
-            guard let field = ServerSettings.field(key) else {
-                throw .invalid("unknown key '\(key)' in [server]; known: \(ServerSettings.fields.map(\.key).sorted().joined(separator: ", "))")
-            }
-            try field.apply(&s, value)
-        }
-        return s
-    }
-}
+public typealias ServerOverrides = SectionOverrides<ServerSettings>
 
 /// Every section's layer: what one source of settings (the file, the environment, the flags) sets.
 public struct Overrides: Sendable, Equatable {
     public var listen = ListenOverrides()
     public var server = ServerOverrides()
+    public var mqtt = MQTTOverrides()
 
-    public init(listen: ListenOverrides = ListenOverrides(), server: ServerOverrides = ServerOverrides()) {
+    public init(listen: ListenOverrides = ListenOverrides(), server: ServerOverrides = ServerOverrides(),
+                mqtt: MQTTOverrides = MQTTOverrides()) {
         self.listen = listen
         self.server = server
+        self.mqtt = mqtt
     }
 
     /// `self` wins where set.
     public func over(_ base: Overrides) -> Overrides {
-        Overrides(listen: listen.over(base.listen), server: server.over(base.server))
+        Overrides(listen: listen.over(base.listen), server: server.over(base.server), mqtt: mqtt.over(base.mqtt))
     }
 }

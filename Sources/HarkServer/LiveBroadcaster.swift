@@ -150,7 +150,7 @@ final class LiveBroadcaster: Sendable {
                 s.capture = .init(state: "running", source: status.source, sampleRate: status.sampleRate)
             case .captureLost: s.capture.state = "lost"
             case .streamEnded, .stopped: s.capture.state = "ended"
-            case .windowsDropped, .overruns: break
+            case .windowsDropped, .overruns, .mqttConnected, .mqttLost, .mqttDropped: break
             }
         }
         sendStatus(notice: status)

@@ -127,6 +127,10 @@ public struct StatusMessage: Sendable, Encodable, Equatable {
         case overruns
         case streamEnded = "stream_ended"
         case stopped
+        /// The MQTT publisher connected to its broker, lost it, or had to drop from its outbox.
+        case mqttConnected = "mqtt_connected"
+        case mqttLost = "mqtt_lost"
+        case mqttDropped = "mqtt_dropped"
     }
 
     public var type = "status"

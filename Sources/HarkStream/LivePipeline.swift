@@ -164,6 +164,12 @@ public final class LivePipeline: Sendable {
         return nanos == 0 ? nil : nanos
     }
 
+    /// Publishes a status from outside the pipeline (an output's own news, such as its broker
+    /// connection) to every subscriber, in order with the rest; ignored after the final status.
+    public func note(_ status: StatusMessage) {
+        emitStatus(status)
+    }
+
     /// Whether the run is over (its final status went out).
     public var hasEnded: Bool { shared.withLock { $0.summarized } }
 

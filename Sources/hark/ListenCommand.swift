@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import HarkConfig
+import HarkFleet
 import HarkStream
 
 struct ListenCommand: ParsableCommand {
@@ -34,9 +35,12 @@ struct ListenCommand: ParsableCommand {
             s.resume()
             return s
         }
+        let mqtt = try MQTTPublisher.forRun(run, version: Hark.configuration.version)
+        try mqtt?.start()
         pipeline.start()
         let outcome = pipeline.wait()
         writer.wait()
+        mqtt?.stop(timeout: 0.4)
         signals.forEach { $0.cancel() }
         if case .failed(let why) = outcome {
             FileHandle.standardError.write(Data("hark listen: \(why)\n".utf8))

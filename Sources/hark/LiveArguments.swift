@@ -78,11 +78,24 @@ struct LiveArguments: ParsableArguments {
     @Option(name: .customLong("max-pending"), help: "Windows queued for the model before new ones are dropped (counted). (default: \(defaults.maxPendingWindows))")
     var maxPending: Int?
 
+    @Option(help: "Publish events to an MQTT broker: mqtt://host[:port] or mqtts://host[:port] ([mqtt] in the config has the rest). (default: off)")
+    var mqtt: String?
+
+    @Option(name: .customLong("mqtt-node"), help: "This node's name in the MQTT topics (hark/NODE/…). (default: the host name)")
+    var mqttNode: String?
+
+    @Flag(name: .customLong("mqtt-discovery"), help: "Announce a binary sensor per watched sound to Home Assistant (MQTT discovery).")
+    var mqttDiscovery = false
+
     /// The options for `LiveRun.build`, with `server` as the flags' [server] layer.
     func liveOptions(server: ServerOverrides = ServerOverrides()) throws -> LiveOptions {
         var options = LiveOptions()
         options.configPath = config
-        options.flags = Overrides(listen: try listenOverrides(), server: server)
+        var mqttFlags = MQTTOverrides()
+        mqttFlags["url"] = mqtt.map(ConfigValue.string)
+        mqttFlags["node"] = mqttNode.map(ConfigValue.string)
+        if mqttDiscovery { mqttFlags["discovery"] = .boolean(true) }
+        options.flags = Overrides(listen: try listenOverrides(), server: server, mqtt: mqttFlags)
         options.demo = demo
         options.realtime = realtime
         options.loops = loops
