@@ -2,6 +2,7 @@ import Foundation
 import HarkCapture
 import HarkClassifier
 import HarkConfig
+import HarkFleet
 import HarkEngine
 import HarkStream
 import Hummingbird
@@ -16,6 +17,7 @@ struct InfoController: Sendable {
     let worker: AnalysisWorker
     let monitor: ServiceMonitor
     let metrics: ServiceMetrics
+    let mqtt: MQTTPublisher?
     let source: String
     let startedAt: Date
     let version: String
@@ -89,9 +91,11 @@ struct InfoController: Sendable {
         var summary: RunSummary
         var live: LiveBroadcaster.Report
         var uploadsWaiting: Int
+        /// The MQTT publisher's counters, when one runs.
+        var mqtt: MQTTPublisher.Counters?
         enum CodingKeys: String, CodingKey {
             case version, model, source, startedAt = "started_at", uptimeSeconds = "uptime_seconds", summary, live
-            case uploadsWaiting = "uploads_waiting"
+            case uploadsWaiting = "uploads_waiting", mqtt
         }
     }
 
@@ -99,7 +103,8 @@ struct InfoController: Sendable {
         try JSONResponse.make(Status(version: version, model: model.name, source: source,
                                      startedAt: startedAt.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
                                      uptimeSeconds: (Date().timeIntervalSince(startedAt) * 10).rounded() / 10,
-                                     summary: pipeline.summary, live: broadcaster.report, uploadsWaiting: worker.waiting))
+                                     summary: pipeline.summary, live: broadcaster.report, uploadsWaiting: worker.waiting,
+                                     mqtt: mqtt?.counters))
     }
 
     /// `GET /health`: 200 when audio arrived lately, the pipeline runs and the database takes
@@ -115,7 +120,7 @@ struct InfoController: Sendable {
     func prometheus(_ request: Request, _ context: HarkRequestContext) throws -> Response {
         let text = metrics.scrape(summary: pipeline.summary, live: broadcaster.report,
                                   droppedTelemetryTotal: broadcaster.droppedTelemetryTotal,
-                                  secondsSinceAudio: monitor.secondsSinceAudio)
+                                  secondsSinceAudio: monitor.secondsSinceAudio, mqtt: mqtt?.counters)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HarkConfig
+import HarkFleet
 import HarkHistory
 import HarkStream
 import Logging
@@ -7,7 +8,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// The live pipeline as a `Service`: starts it with its subscribers (the history, which hands
-/// every item on to stdout once it is on disk, and the live-socket fan-out), runs the status
+/// every item on to stdout once it is on disk, the live-socket fan-out, the MQTT publisher), runs the status
 /// ticker and the monitor (readiness, watchdog, retention), and on graceful shutdown says
 /// STOPPING to systemd and stops the pipeline — open events end, are recorded, printed and sent —
 /// then asks every live client to close ("going away") once its events are out. Its run returns
@@ -18,11 +19,13 @@ final class PipelineService: Service, Sendable {
     private let broadcaster: LiveBroadcaster
     private let recorder: HistoryRecorder
     private let monitor: ServiceMonitor
+    private let mqtt: MQTTPublisher?
     private let statusInterval: Double
     private let outcome = Mutex<LivePipeline.Outcome?>(nil)
 
     init(pipeline: LivePipeline, broadcaster: LiveBroadcaster, recorder: HistoryRecorder, monitor: ServiceMonitor,
-         statusInterval: Double) {
+         mqtt: MQTTPublisher?, statusInterval: Double) {
+        self.mqtt = mqtt
         self.pipeline = pipeline
         self.broadcaster = broadcaster
         self.recorder = recorder
@@ -34,10 +37,11 @@ final class PipelineService: Service, Sendable {
     var result: LivePipeline.Outcome? { outcome.withLock { $0 } }
 
     func run() async throws {
-        let pipeline = pipeline, broadcaster = broadcaster, recorder = recorder, monitor = monitor
+        let pipeline = pipeline, broadcaster = broadcaster, recorder = recorder, monitor = monitor, mqtt = mqtt
         let statusInterval = statusInterval
         broadcaster.start()
         recorder.start { pipeline.fail($0) }
+        try mqtt?.start()
         pipeline.start()
         let ended = try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: LivePipeline.Outcome?.self) { group in
@@ -69,6 +73,7 @@ final class PipelineService: Service, Sendable {
         try await offPool {
             recorder.wait()
             broadcaster.finish(timeout: 1.0)
+            mqtt?.stop(timeout: 0.4)
         }
         // Give the sockets a moment to flush their last events and the close frame.
         for _ in 0..<20 where broadcaster.clientCount > 0 { try? await Task.sleep(for: .milliseconds(25)) }

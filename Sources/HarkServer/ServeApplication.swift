@@ -1,6 +1,7 @@
 import Foundation
 import HarkClassifier
 import HarkConfig
+import HarkFleet
 import HarkHistory
 import HarkStream
 import Hummingbird
@@ -43,6 +44,7 @@ public enum ServeApplication {
         let broadcaster = LiveBroadcaster(pipeline: pipeline, modelName: run.model.name, settings: settings, logger: logger)
         let metrics = ServiceMetrics()
         metrics.follow(pipeline)
+        let mqtt = try MQTTPublisher.forRun(run, version: version)
         var downstream: (@Sendable (LiveOutput) throws -> Void)?
         if let stdout { downstream = { @Sendable item in try stdout.write(item) } }
         let recorder = HistoryRecorder(
@@ -62,7 +64,7 @@ public enum ServeApplication {
         let liveSocket = LiveSocketController(broadcaster: broadcaster, settings: settings, gatekeeper: gatekeeper)
         let classify = ClassifyController(worker: worker, settings: settings, uploads: uploads, store: store, metrics: metrics)
         let info = InfoController(model: run.model, modelDescription: description, pipeline: pipeline, broadcaster: broadcaster,
-                                  worker: worker, monitor: monitor, metrics: metrics, source: run.source.description,
+                                  worker: worker, monitor: monitor, metrics: metrics, mqtt: mqtt, source: run.source.description,
                                   startedAt: Date(), version: version)
         let history = HistoryController(store: store) { path, filename in
             try await worker.perform { classifier in
@@ -122,7 +124,7 @@ public enum ServeApplication {
             logger: logger)
 
         let pipelineService = PipelineService(pipeline: pipeline, broadcaster: broadcaster, recorder: recorder, monitor: monitor,
-                                              statusInterval: settings.statusIntervalSeconds)
+                                              mqtt: mqtt, statusInterval: settings.statusIntervalSeconds)
         var configuration = ServiceGroupConfiguration(
             services: [
                 .init(service: app),

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import HarkFleet
 import HarkStream
 import Prometheus
 import Synchronization
@@ -16,7 +17,8 @@ final class ServiceMetrics: Sendable {
 
     private let windowsClassified, windowsGated, windowsDropped, windowsOverwritten, captureLosses, overruns: CoreMetrics.Counter
     private let eventsTotal, captureRecoveries, droppedTelemetry, clientsClosedSlow, windowsSkipped: CoreMetrics.Counter
-    private let clients, secondsSinceAudio: CoreMetrics.Gauge
+    private let clients, secondsSinceAudio, mqttConnected: CoreMetrics.Gauge
+    private let mqttPublished, mqttDroppedEvents, mqttDroppedTelemetry: CoreMetrics.Counter
     private let windowLatency, historyWrite: CoreMetrics.Timer
     private let uploads: [String: CoreMetrics.Counter]
     private let eventsStarted = Mutex<[String: CoreMetrics.Counter]>([:])
@@ -48,6 +50,10 @@ final class ServiceMetrics: Sendable {
         windowsSkipped = counter("hark_live_windows_skipped_total")
         clients = CoreMetrics.Gauge(label: "hark_live_clients", dimensions: [], factory: f)
         secondsSinceAudio = CoreMetrics.Gauge(label: "hark_seconds_since_audio", dimensions: [], factory: f)
+        mqttConnected = CoreMetrics.Gauge(label: "hark_mqtt_connected", dimensions: [], factory: f)
+        mqttPublished = counter("hark_mqtt_published_total")
+        mqttDroppedEvents = counter("hark_mqtt_dropped_events_total")
+        mqttDroppedTelemetry = counter("hark_mqtt_dropped_telemetry_total")
         windowLatency = CoreMetrics.Timer(label: "hark_window_latency_seconds", dimensions: [], factory: f)
         historyWrite = CoreMetrics.Timer(label: "hark_history_write_seconds", dimensions: [], factory: f)
         uploads = Dictionary(uniqueKeysWithValues: Self.uploadOutcomes.map { ($0, counter("hark_uploads_total", [("outcome", $0)])) })
@@ -83,7 +89,14 @@ final class ServiceMetrics: Sendable {
     func historyWrote(seconds: Double) { historyWrite.recordNanoseconds(Int64(seconds * 1e9)) }
 
     /// The text a scrape gets, after bringing the totals up to date.
-    func scrape(summary: RunSummary, live: LiveBroadcaster.Report, droppedTelemetryTotal: Int, secondsSinceAudio age: Double?) -> String {
+    func scrape(summary: RunSummary, live: LiveBroadcaster.Report, droppedTelemetryTotal: Int, secondsSinceAudio age: Double?,
+                mqtt: MQTTPublisher.Counters?) -> String {
+        if let mqtt {
+            advance(mqttPublished, "mqtt_published", to: mqtt.published)
+            advance(mqttDroppedEvents, "mqtt_dropped_events", to: mqtt.droppedEvents)
+            advance(mqttDroppedTelemetry, "mqtt_dropped_telemetry", to: mqtt.droppedTelemetry)
+            mqttConnected.record(mqtt.connected ? 1 : 0)
+        }
         advance(windowsClassified, "classified", to: summary.windowsClassified)
         advance(windowsGated, "gated", to: summary.windowsGated)
         advance(windowsDropped, "dropped", to: summary.windowsDropped)

@@ -19,6 +19,10 @@ import TestSupport
         // built-in value, checked just above).
         let stated = Set(o.server.values.keys)
         #expect(stated == Set(ServerSettings.fields.map(\.key)).subtracting(["maps_member", "state_dir"]))
+        // [mqtt] too, but for the keys with no default (MQTT stays off: no url).
+        #expect(try o.mqtt.settings() == MQTTSettings() && !MQTTSettings().enabled)
+        #expect(Set(o.mqtt.values.keys) == Set(MQTTSettings.fields.map(\.key)).subtracting(
+            ["url", "node", "client_id", "username", "password", "ca_file", "cert_file", "key_file"]))
     }
 
     @Test func flagsOverrideTheFileWhichOverridesDefaults() throws {
@@ -96,6 +100,18 @@ import TestSupport
         #expect(throws: ConfigurationError.invalid("retention_days must be 1e-05 to 36500.0, got -1.0")) {
             try ConfigFile.environment(["HARK_SERVER_RETENTION_DAYS": "-1"])
         }
+    }
+
+    @Test func mqttSettingsAreCheckedByKey() throws {
+        let o = try ConfigFile.parse("[mqtt]\nurl = \"mqtts://broker.example:8884\"\nnode = \"garden_1\"\nqos = 0\n")
+        let s = try o.mqtt.settings()
+        #expect(s.broker?.host == "broker.example" && s.broker?.port == 8884 && s.broker?.tls == true)
+        #expect(s.resolvedNode == "garden_1" && s.qos == 0)
+        #expect(try ConfigFile.parse("[mqtt]\nurl = \"mqtt://b\"\n").mqtt.settings().broker?.port == 1883)
+        #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[mqtt]\nurl = \"http://b\"\n") }
+        #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[mqtt]\nnode = \"a/b\"\n") }
+        #expect(throws: ConfigurationError.invalid("qos must be 0 to 2, got 3")) { try ConfigFile.parse("[mqtt]\nqos = 3\n") }
+        #expect(try ConfigFile.environment(["HARK_MQTT_URL": "mqtt://10.0.0.2"]).mqtt.settings().enabled)
     }
 
     @Test func aMissingFileIsNamed() {
