@@ -119,6 +119,62 @@ import TestSupport
         for s in [discovery, level] { s.stop() }
     }
 
+    /// mqtts:// with the broker's CA from the config, and a user name and password.
+    @Test func tlsAndCredentials() async throws {
+        let dir = try TestPaths.temporaryDirectory("hark-mqtt")
+        func run(_ tool: String, _ arguments: [String]) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tool)
+            p.arguments = arguments
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "\(tool) \(arguments)")
+        }
+        let path = { (name: String) in dir.appendingPathComponent(name).path }
+        try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=hark test CA",
+                                     "-keyout", path("ca.key"), "-out", path("ca.crt")])
+        try run("/usr/bin/openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+                                     "-keyout", path("server.key"), "-out", path("server.csr")])
+        try "subjectAltName=IP:127.0.0.1\n".write(toFile: path("san.ext"), atomically: true, encoding: .utf8)
+        try run("/usr/bin/openssl", ["x509", "-req", "-in", path("server.csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"),
+                                     "-CAcreateserial", "-days", "1", "-extfile", path("san.ext"), "-out", path("server.crt")])
+        try run("/usr/bin/mosquitto_passwd", ["-c", "-b", path("passwords"), "node1", "s3cret"])
+        for f in ["server.key", "passwords"] { chmod(path(f), 0o644) }
+        let broker = try MosquittoBroker(extra: """
+            cafile \(path("ca.crt"))
+            certfile \(path("server.crt"))
+            keyfile \(path("server.key"))
+            password_file \(path("passwords"))
+            """, anonymous: false, in: dir)
+        defer { broker.kill() }
+        let config = dir.appendingPathComponent("hark.toml")
+        try """
+            [mqtt]
+            url = "mqtts://127.0.0.1:\(broker.port)"
+            node = "t4"
+            username = "node1"
+            password = "s3cret"
+            ca_file = "\(path("ca.crt"))"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let hark = HarkProcess.start(["listen", "--model", model, "--demo", "--config", config.path, "--emit", "events,status"])
+        try hark.process.run()
+        #expect(try await hark.waitForOutput(containing: "\"status\":\"mqtt_connected\"", timeout: 30),
+                "\(hark.stdoutText.suffix(1500))")
+        hark.process.terminate()
+        _ = try await hark.finish()
+        // A wrong password never connects; capture goes on regardless.
+        let wrong = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "s3cret", with: "wrong")
+        try wrong.write(to: config, atomically: true, encoding: .utf8)
+        let refused = HarkProcess.start(["listen", "--model", model, "--demo", "--config", config.path, "--emit", "events,status"])
+        try refused.process.run()
+        #expect(try await refused.waitForOutput(containing: "\"phase\":\"start\"", timeout: 30))
+        #expect(!refused.stdoutText.contains("mqtt_connected"))
+        refused.process.terminate()
+        #expect(try await refused.finish().status == 0)
+    }
+
     /// The same archive as one shard and as three: the same results; a killed shard resumes.
     @Test func aShardedArchiveGivesTheSameResultsAndResumes() async throws {
         let clips = try ESC50Clips.fold5(count: 9)

@@ -12,12 +12,16 @@ public final class MosquittoBroker: @unchecked Sendable {
     private var pid: pid_t?
     public var url: String { "mqtt://127.0.0.1:\(port)" }
 
-    public init() throws {
-        directory = try TestPaths.temporaryDirectory("hark-mqtt")
+    /// `extra`: more mosquitto.conf lines for the listener (TLS files, a password file, …);
+    /// `anonymous`: whether clients without credentials may connect.
+    public init(extra: String = "", anonymous: Bool = true, in directory: URL? = nil) throws {
+        self.directory = try directory ?? TestPaths.temporaryDirectory("hark-mqtt")
+        let directory = self.directory
         port = Int.random(in: 20_000..<40_000)
         let config = """
             listener \(port) 127.0.0.1
-            allow_anonymous true
+            allow_anonymous \(anonymous)
+            \(extra)
             persistence true
             persistence_location \(directory.path)/
             log_dest file \(directory.path)/broker.log
