@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "hark", targets: ["hark"]),
+        // For the fuzzers in Fuzz/ (a package of their own, built with -sanitize=fuzzer,address).
+        .library(name: "HarkFuzzable", targets: ["HarkClassifier", "HarkUploads", "HarkLiveProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -66,9 +68,17 @@ let package = Package(
         ]),
         // Beyond one machine: events to an MQTT broker (libmosquitto) with Home Assistant discovery.
         .target(name: "HarkFleet", dependencies: ["HarkStream", "HarkConfig", "HarkEngine", "CMosquitto"]),
+        // The bodies `POST /v1/classify` takes (raw, multipart, JSON base64), parsed without a server
+        // (so the fuzzers in Fuzz/ reach them).
+        .target(name: "HarkUploads", dependencies: [
+            .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        // What a live-socket client asks for (query string and subscribe messages), likewise.
+        .target(name: "HarkLiveProtocol", dependencies: ["HarkStream"]),
         // `hark serve`: the live stream over WebSocket and file analysis over HTTP (Hummingbird 2).
         .target(name: "HarkServer", dependencies: [
             "HarkStream", "HarkConfig", "HarkClassifier", "HarkCapture", "HarkEngine", "HarkAudio", "HarkHistory", "HarkFleet",
+            "HarkUploads", "HarkLiveProtocol",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,7 +110,8 @@ let package = Package(
         .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkAnalysis", "HarkClassifier", "HarkEngine", "TestSupport"]),
         // `hark serve` over real sockets: the built binary, WebSocket clients, uploads.
         .testTarget(name: "HarkServerTests", dependencies: [
-            "hark", "HarkClassifier", "HarkEngine", "HarkAudio", "TestSupport",
+            "hark", "HarkClassifier", "HarkEngine", "HarkAudio", "HarkUploads", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),

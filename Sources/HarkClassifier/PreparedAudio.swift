@@ -11,14 +11,25 @@ public struct PreparedAudio: Sendable {
 
     public var durationSeconds: Double { Double(samples.count) / Double(sampleRate) }
 
-    /// Decodes, mixes to mono (mean of channels) and resamples with libsoxr HQ — the training path.
+    /// Decodes, mixes to mono (mean of channels) and resamples with libsoxr HQ — the training path —
+    /// block by block, so memory follows the mono result at the model's rate, not the file's
+    /// channels and rate (an 8-channel 192 kHz upload costs what a mono 32 kHz one does).
     public static func load(path: String, sampleRate: Int,
                             limitSeconds: Double = AudioFileDecoder.defaultLimitSeconds) throws -> PreparedAudio {
-        let decoded = try AudioFileDecoder.decode(path: path, limitSeconds: limitSeconds)
-        let mono = decoded.mono()
-        let resampled = try Resampler.resample(mono, from: Double(decoded.sampleRate), to: Double(sampleRate))
-        return PreparedAudio(path: path, samples: resampled, sampleRate: sampleRate,
-                             sourceSampleRate: decoded.sampleRate, sourceChannels: decoded.channels,
-                             nonFiniteSamples: decoded.nonFiniteSamples)
+        let reader = try AudioFileReader(path: path)
+        let resampler = try Resampler(inputRate: Double(reader.sampleRate), outputRate: Double(sampleRate))
+        let ratio = Double(sampleRate) / Double(reader.sampleRate)
+        var samples: [Float] = []
+        samples.reserveCapacity(Int(Double(AudioFileDecoder.reservation(reader, limitSeconds: limitSeconds)) * ratio) + 1024)
+        var nonFinite = 0
+        try AudioFileDecoder.forEachBlock(of: reader, limitSeconds: limitSeconds) { block in
+            var block = block
+            nonFinite += SampleSanitizer.replaceNonFinite(&block)
+            samples += resampler.process(Mixdown.mono(block, channels: reader.channels))
+        }
+        samples += resampler.flush()
+        return PreparedAudio(path: path, samples: samples, sampleRate: sampleRate,
+                             sourceSampleRate: reader.sampleRate, sourceChannels: reader.channels,
+                             nonFiniteSamples: nonFinite)
     }
 }

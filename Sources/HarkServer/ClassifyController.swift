@@ -2,6 +2,7 @@ import Foundation
 import HarkConfig
 import HarkHistory
 import HarkStream
+import HarkUploads
 import Hummingbird
 import NIOCore
 
@@ -44,7 +45,12 @@ struct ClassifyController: Sendable {
         } catch is NIOTooManyBytesError {
             throw HTTPError(.contentTooLarge, message: "the upload is over the limit of \(settings.maxUploadBytes / 1_048_576) MB")
         }
-        let upload = try UploadBody.parse(contentType: request.headers[.contentType], body: body)
+        let upload: UploadBody
+        do {
+            upload = try UploadBody.parse(contentType: request.headers[.contentType], body: body)
+        } catch {
+            throw HTTPError(error.kind == .unsupportedMediaType ? .unsupportedMediaType : .badRequest, message: error.description)
+        }
         guard !upload.bytes.isEmpty else { throw HTTPError(.badRequest, message: "the upload is empty") }
         let query = request.uri.queryParameters
         let hop = try query["hop"].map { text throws(HTTPError) -> Double in

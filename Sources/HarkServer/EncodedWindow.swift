@@ -1,6 +1,7 @@
 import Foundation
 import HarkClassifier
 import HarkEngine
+import HarkLiveProtocol
 import HarkStream
 import NIOCore
 

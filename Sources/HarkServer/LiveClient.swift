@@ -1,4 +1,5 @@
 import Dispatch
+import HarkLiveProtocol
 import NIOCore
 import NIOWebSocket
 import Synchronization

@@ -1,5 +1,6 @@
 import Foundation
 import HarkConfig
+import HarkLiveProtocol
 import HarkStream
 import Hummingbird
 import HummingbirdWebSocket

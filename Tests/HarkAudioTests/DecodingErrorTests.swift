@@ -81,6 +81,60 @@ import TestSupport
         #expect(abs(audio.samples[5] - samples[5]) < 1e-7)
     }
 
+    /// Found by fuzzing: a WAV whose data chunk announces 2 GB (1,600 bytes follow) once made the
+    /// decoder reserve 4 GB before reading a frame.
+    @Test func aLyingDataChunkReservesNothingAndIsTruncated() throws {
+        var wav = WAVWriter.data(WAVWriter.tone(frequency: 440, seconds: 0.1, rate: 8000), channels: 1, rate: 8000)
+        wav.replaceSubrange(40..<44, with: [0xf0, 0xff, 0xff, 0x7f])
+        let url = dir.appendingPathComponent("liar.wav")
+        try wav.write(to: url)
+        let reader = try AudioFileReader(path: url.path)
+        #expect(reader.declaredFrames > 1_000_000_000)
+        #expect(!reader.headerLengthIsPlausible)
+        #expect(AudioFileDecoder.reservation(reader, limitSeconds: 3600) == 0)
+        #expect(throws: AudioDecodingError.self) { try AudioFileDecoder.decode(path: url.path) }
+    }
+
+    /// Every input the fuzzers ever crashed or exhausted (Fuzz/regressions/decode) decodes or fails
+    /// with a typed error, reserving no more than the decoder's cap.
+    @Test func everyFuzzRegressionDecodesOrFailsCleanly() throws {
+        let folder = TestPaths.root.appendingPathComponent("Fuzz/regressions/decode")
+        let inputs = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        #expect(!inputs.isEmpty)
+        for name in inputs {
+            let path = folder.appendingPathComponent(name).path
+            if let reader = try? AudioFileReader(path: path) {
+                #expect(AudioFileDecoder.reservation(reader, limitSeconds: 60) * reader.channels <= 1 << 24, "\(name)")
+            }
+            do {
+                let audio = try AudioFileDecoder.decode(path: path, limitSeconds: 60)
+                #expect(audio.samples.allSatisfy { $0.isFinite }, "\(name)")
+            } catch {
+                #expect(!error.description.isEmpty, "\(name)")
+            }
+        }
+    }
+
+    @Test func blocksNeverPassTheLimitWhateverTheChannels() throws {
+        // 8 channels at 192 kHz for 0.5 s against a 0.25-s limit: refused, and no block holds more
+        // than the decoder's block size.
+        let frames = 96_000
+        let interleaved = (0..<(frames * 8)).map { Float(($0 % 97)) / 200 }
+        let url = try WAVWriter.write(interleaved, channels: 8, rate: 192_000, to: dir.appendingPathComponent("wide.wav"))
+        let reader = try AudioFileReader(path: url.path)
+        var largest = 0
+        var total = 0
+        try AudioFileDecoder.forEachBlock(of: reader, limitSeconds: 1) { block in
+            largest = max(largest, block.count)
+            total += block.count
+        }
+        #expect(total == frames * 8)
+        #expect(largest <= 1 << 18)
+        #expect(throws: AudioDecodingError.tooLong(path: url.path, seconds: 0.5, limitSeconds: 0.25)) {
+            try AudioFileDecoder.decode(path: url.path, limitSeconds: 0.25)
+        }
+    }
+
     @Test func stereoMixesDownToTheMean() throws {
         let frames = 100
         var interleaved: [Float] = []

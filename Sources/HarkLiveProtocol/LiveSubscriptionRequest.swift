@@ -5,36 +5,36 @@ import HarkStream
 /// telemetry rate and the spectrogram's columns. Given in the query string when it connects
 /// (`/v1/live?kinds=event,maps&layers=layer1,layer4&max_rate=2`) and/or as a `subscribe` message,
 /// which it may send again at any time to change it.
-struct LiveSubscriptionRequest: Sendable, Equatable {
-    enum Kind: String, Sendable, CaseIterable, Codable {
+public struct LiveSubscriptionRequest: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable, Codable {
         case event, window, spectrogram, waveform, maps, status
     }
-    enum Columns: String, Sendable, Codable {
+    public enum Columns: String, Sendable, Codable {
         /// Only the columns the hop added (a scrolling view).
         case new
         /// The whole window's columns.
         case window
     }
 
-    var kinds: Set<Kind> = [.event, .window, .status]
-    var layers: Set<String> = []
+    public var kinds: Set<Kind> = [.event, .window, .status]
+    public var layers: Set<String> = []
     /// Telemetry (window, spectrogram, waveform, maps) at most this many windows a second; nil: every window.
-    var maxRate: Double?
-    var columns: Columns = .new
+    public var maxRate: Double?
+    public var columns: Columns = .new
 
     /// What the pipeline must compute for this client.
-    var interest: Interest {
+    public var interest: Interest {
         Interest(windows: !kinds.isDisjoint(with: [.window, .spectrogram, .waveform, .maps]),
                  layers: kinds.contains(.maps) ? layers : [], logMel: kinds.contains(.spectrogram),
                  audio: kinds.contains(.waveform))
     }
 
-    struct Invalid: Error, CustomStringConvertible {
-        var description: String
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// The subscribe message, as the client sends it.
-    struct Message: Decodable {
+    public struct Message: Decodable, Sendable {
         var type: String
         var kinds: [String]?
         var layers: [String]?
@@ -44,8 +44,11 @@ struct LiveSubscriptionRequest: Sendable, Equatable {
         enum CodingKeys: String, CodingKey { case type, kinds, layers, maxRate = "max_rate", spectrogram }
     }
 
+    /// The defaults: events, windows and status.
+    public init() {}
+
     /// From the query string: `kinds`, `layers` (comma separated), `max_rate`, `spectrogram`.
-    init(query: [String: String], layers available: [String]) throws(Invalid) {
+    public init(query: [String: String], layers available: [String]) throws(Invalid) {
         try apply(kinds: query["kinds"].map(Self.list), layers: query["layers"].map(Self.list),
                   maxRate: try query["max_rate"].map { text throws(Invalid) in
                       guard let v = Double(text) else { throw Invalid(description: "max_rate must be a number, got '\(text)'") }
@@ -55,7 +58,7 @@ struct LiveSubscriptionRequest: Sendable, Equatable {
     }
 
     /// Applies a `subscribe` message: what it states replaces what was asked before.
-    mutating func apply(_ message: Message, layers available: [String]) throws(Invalid) {
+    public mutating func apply(_ message: Message, layers available: [String]) throws(Invalid) {
         guard message.type == "subscribe" else {
             throw Invalid(description: "unknown message type '\(message.type)'; clients send {\"type\":\"subscribe\", …}")
         }
@@ -97,18 +100,18 @@ struct LiveSubscriptionRequest: Sendable, Equatable {
     }
 
     /// As echoed to the client in `hello` and in a `subscribed` reply.
-    var echo: Echo {
+    public var echo: Echo {
         Echo(kinds: kinds.map(\.rawValue).sorted(), layers: layers.sorted(), maxRate: maxRate, spectrogram: columns.rawValue)
     }
 
-    struct Echo: Encodable, Sendable {
+    public struct Echo: Encodable, Sendable {
         var kinds: [String]
         var layers: [String]
         var maxRate: Double?
         var spectrogram: String
         enum CodingKeys: String, CodingKey { case kinds, layers, maxRate = "max_rate", spectrogram }
 
-        func encode(to encoder: any Encoder) throws {
+        public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(kinds, forKey: .kinds)
             try c.encode(layers, forKey: .layers)
