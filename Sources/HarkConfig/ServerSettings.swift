@@ -18,8 +18,13 @@ public struct ServerSettings: Sendable, Equatable {
     public var maxUploadBytes = 20 * 1024 * 1024
     /// Longest audio an upload may hold, seconds (413 above).
     public var maxUploadSeconds = 600.0
-    /// Uploads waiting for the analysis worker beyond the one it runs; more get 503.
+    /// Uploads waiting for the analysis worker beyond the one it runs; more get 503. As many
+    /// again may be arriving at once (their bodies in memory), so at most
+    /// `2 × (upload_queue + 1)` uploads are in the server; the next gets 503 before its body is read.
     public var uploadQueue = 4
+    /// An upload's body must have arrived this long after its request began (408 after), and a
+    /// connection idle this long between requests is closed: a slow sender cannot hold a slot.
+    public var requestTimeoutSeconds = 60.0
     /// Browser origins allowed to open the live socket besides the server's own
     /// (`http://host:port` as the page was served from).
     public var allowedOrigins: [String] = []
@@ -57,6 +62,9 @@ public struct ServerSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// Uploads in the server at once — arriving, waiting or being analysed (see `uploadQueue`).
+    public var maxUploadsInFlight: Int { 2 * (uploadQueue + 1) }
+
     /// Whether the address is this machine only.
     public var bindsLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(bind) || bind.hasPrefix("127.") }
 
@@ -84,6 +92,7 @@ public struct ServerSettings: Sendable, Equatable {
         .number("max_upload_mb", 0.001...4096) { $0.maxUploadBytes = Int($1 * 1024 * 1024) },
         .number("max_upload_seconds", 1...86_400) { $0.maxUploadSeconds = $1 },
         .integer("upload_queue", 0...1000) { $0.uploadQueue = $1 },
+        .number("request_timeout_seconds", 1...3600) { $0.requestTimeoutSeconds = $1 },
         .strings("allowed_origins") { $0.allowedOrigins = $1 },
         .string("maps_member") { $0.mapsMember = $1 },
         .string("state_dir") { $0.stateDirectory = $1 },

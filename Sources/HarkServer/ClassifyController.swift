@@ -6,9 +6,11 @@ import HarkUploads
 import Hummingbird
 import NIOCore
 
-/// `POST /v1/classify`: a file in, the seed visualizers' answer out (`FileAnalysis`). The body is
-/// read up to the size limit (413 beyond), saved to a private temporary file and decoded there;
-/// the analysis waits for the bounded worker (503 when its queue is full).
+/// `POST /v1/classify`: a file in, the seed visualizers' answer out (`FileAnalysis`). An upload
+/// first takes an admission slot (503 when `maxUploadsInFlight` are in the server), its body is
+/// read up to the size limit (413 beyond, at once when Content-Length says so) and within the
+/// request timeout (408 after), saved to a private temporary file and decoded there; the analysis
+/// waits for the bounded worker (503 when its queue is full).
 /// Query: `hop` (seconds between windows of a long file, default 1), `window` (which window's maps),
 /// `record=false` (leave it out of the history; by default the answer and the file are kept there).
 struct ClassifyController: Sendable {
@@ -17,6 +19,16 @@ struct ClassifyController: Sendable {
     let uploads: URL
     let store: HistoryStore
     let metrics: ServiceMetrics
+    let admission: UploadAdmission
+
+    init(worker: AnalysisWorker, settings: ServerSettings, uploads: URL, store: HistoryStore, metrics: ServiceMetrics) {
+        self.worker = worker
+        self.settings = settings
+        self.uploads = uploads
+        self.store = store
+        self.metrics = metrics
+        admission = UploadAdmission(limit: settings.maxUploadsInFlight)
+    }
 
     func classify(_ request: Request, _ context: HarkRequestContext) async throws -> Response {
         do {
@@ -28,6 +40,7 @@ struct ClassifyController: Sendable {
             case .contentTooLarge: metrics.upload("too_large")
             case .unsupportedMediaType: metrics.upload("unsupported")
             case .serviceUnavailable: metrics.upload("busy")
+            case .requestTimeout: metrics.upload("timeout")
             case .badRequest: metrics.upload("bad_request")
             default: metrics.upload("error")
             }
@@ -39,12 +52,12 @@ struct ClassifyController: Sendable {
     }
 
     private func analyse(_ request: Request, _ context: HarkRequestContext) async throws -> Response {
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: settings.maxUploadBytes)
-        } catch is NIOTooManyBytesError {
-            throw HTTPError(.contentTooLarge, message: "the upload is over the limit of \(settings.maxUploadBytes / 1_048_576) MB")
+        guard admission.enter() else {
+            throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"],
+                            message: "\(admission.limit) uploads are already in progress; try again shortly")
         }
+        defer { admission.leave() }
+        let body = try await readBody(request)
         let upload: UploadBody
         do {
             upload = try UploadBody.parse(contentType: request.headers[.contentType], body: body)
@@ -82,6 +95,23 @@ struct ClassifyController: Sendable {
         }
         if record { analysis.analysisID = try await keep(analysis, file: path, size: upload.bytes.count) }
         return try JSONResponse.make(analysis)
+    }
+
+    /// The body, up to the size limit and within the request timeout. A sender that stops
+    /// altogether is cut off by the server's idle timeout (the same length) and ends the read.
+    private func readBody(_ request: Request) async throws -> ByteBuffer {
+        let tooLarge = HTTPError(.contentTooLarge, message: "the upload is over the limit of \(settings.maxUploadBytes / 1_048_576) MB")
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > settings.maxUploadBytes { throw tooLarge }
+        let deadline = ContinuousClock.now + .seconds(settings.requestTimeoutSeconds)
+        var body = ByteBuffer()
+        for try await chunk in request.body {
+            guard ContinuousClock.now <= deadline else {
+                throw HTTPError(.requestTimeout, message: "the upload did not arrive within \(settings.requestTimeoutSeconds) s")
+            }
+            guard body.readableBytes + chunk.readableBytes <= settings.maxUploadBytes else { throw tooLarge }
+            body.writeImmutableBuffer(chunk)
+        }
+        return body
     }
 
     /// Records the analysis and keeps the file (for its maps later) in the state directory.

@@ -112,7 +112,7 @@ public enum ServeApplication {
             router: router,
             server: .http1WebSocketUpgrade(
                 webSocketRouter: webSocketRouter,
-                configuration: .init(http1: .init(), ws: .init(maxFrameSize: settings.maxInboundMessageBytes,
+                configuration: .init(http1: .init(idleTimeout: .nanoseconds(Int64(settings.requestTimeoutSeconds * 1e9))), ws: .init(maxFrameSize: settings.maxInboundMessageBytes,
                                                                autoPing: .enabled(timePeriod: .seconds(settings.heartbeatSeconds)),
                                                                closeTimeout: .seconds(1)))),
             configuration: .init(address: .hostname(settings.bind, port: settings.port), serverName: "hark/\(version)"),

@@ -13,20 +13,8 @@ import TestSupport
     }
 
     func runCheck(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script] + arguments
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = try await offThread { () -> Data in
-            let d = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return d
-        }
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let run = try await PythonScript.run([script] + arguments, environment: environment)
+        return (run.status, run.stdout + run.stderr)
     }
 
     @Test func liveNetworkAnalyseAndHistoryInChromium() async throws {

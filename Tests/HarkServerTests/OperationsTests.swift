@@ -19,24 +19,9 @@ import TestSupport
                     out[s.name + ("{" + labels + "}" if labels else "")] = s.value
             print(json.dumps(out))
             """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script]
-        let input = Pipe(), output = Pipe(), error = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = error
-        try p.run()
-        let result = try await offThread { () -> (Data, Data) in
-            try input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
-            try input.fileHandleForWriting.close()
-            let out = output.fileHandleForReading.readDataToEndOfFile()
-            let err = error.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (out, err)
-        }
-        #expect(p.terminationStatus == 0, "prometheus_client could not parse /metrics: \(String(decoding: result.1, as: UTF8.self))")
-        return try #require(try JSONSerialization.jsonObject(with: result.0) as? [String: Double])
+        let run = try await PythonScript.run(["-c", script], input: Data(text.utf8))
+        #expect(run.status == 0, "prometheus_client could not parse /metrics: \(run.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Double])
     }
 
     @Test func metricsParseAndFollowTheRunSummary() async throws {
