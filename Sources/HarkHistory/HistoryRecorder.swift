@@ -10,7 +10,30 @@ import Synchronization
 /// the history even after `kill -9`. It also keeps each event's audio: from a second before its
 /// start to its end (at most `maxAudioSeconds`), copied from the pipeline's ring as windows pass
 /// (a short copy that never holds capture up) and written as FLAC when the event ends.
+/// When a write fails (a full disk, say) the events are still handed on and are held in memory
+/// (at most `maxHeldEvents`, the oldest given up beyond, counted) and written with the next burst
+/// that succeeds; `health` says so meanwhile.
 public final class HistoryRecorder: Sendable {
+    /// Events held while the database refuses writes.
+    public static let maxHeldEvents = 10_000
+
+    /// Whether writes work, for `/health` and `/v1/status`.
+    public struct Health: Sendable, Equatable, Encodable {
+        /// The last write failed (the run, or a burst of events).
+        public var writesFailing = false
+        /// Events handed on but not yet in the database.
+        public var heldEvents = 0
+        /// Events given up because more than `maxHeldEvents` were held (never while the disk works).
+        public var eventsNotRecorded = 0
+        /// Failed write attempts.
+        public var failedWrites = 0
+
+        enum CodingKeys: String, CodingKey {
+            case writesFailing = "writes_failing", heldEvents = "held_events", eventsNotRecorded = "events_not_recorded"
+            case failedWrites = "failed_writes"
+        }
+    }
+
     public struct Settings: Sendable {
         public var source: String
         public var model: String
@@ -36,7 +59,7 @@ public final class HistoryRecorder: Sendable {
     /// Told how long each database write took (seconds).
     private let wrote: @Sendable (Double) -> Void
     private let done = DispatchSemaphore(value: 0)
-    private let failures = Mutex(0)
+    private let state = Mutex(Health())
 
     /// Subscribes to `pipeline` (windows too: they carry the clips forward). `downstream` gets every
     /// item after it is recorded.
@@ -51,8 +74,8 @@ public final class HistoryRecorder: Sendable {
         subscription = pipeline.hub.subscribe(Interest(windows: true), delivery: .lossless, capacity: capacity)
     }
 
-    /// Database writes that failed (the run goes on; /health reports the database).
-    public var writeFailures: Int { failures.withLock { $0 } }
+    /// Whether writes work now (any thread).
+    public var health: Health { state.withLock { $0 } }
 
     /// Starts recording. A downstream write that fails calls `failed` once (stdout closed).
     public func start(failed: @escaping @Sendable (String) -> Void) {
@@ -69,23 +92,26 @@ public final class HistoryRecorder: Sendable {
     }
 
     private func run(failed: @escaping @Sendable (String) -> Void) {
-        var run: Int64?
-        do {
-            run = try store.startRun(source: settings.source, model: settings.model, version: settings.version, at: WallClock.now())
-        } catch {
-            note(error, "could not record the run")
-        }
+        var run = startRun()
         let audio = settings.eventAudio
             ? EventAudioKeeper(pipeline: pipeline, store: store, maxSeconds: settings.maxAudioSeconds, logger: logger,
                                failed: { [self] why in note(why) })
             : nil
         var downstreamOpen = downstream != nil
+        var held: [EventMessage] = []
         while let batch = subscription.nextBatch(maximum: 256) {
-            let events = batch.compactMap { if case .event(let e) = $0 { e } else { nil } }
-            if let run, !events.isEmpty {
+            held += batch.compactMap { if case .event(let e) = $0 { e } else { nil } }
+            if run == nil, !held.isEmpty { run = startRun() }
+            if let run, !held.isEmpty {
                 let started = DispatchTime.now().uptimeNanoseconds
-                do { try store.record(events, run: run) } catch { note(error, "could not record \(events.count) events") }
-                wrote(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+                do {
+                    try store.record(held, run: run)
+                    wrote(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+                    recovered(written: held.count)
+                    held = []
+                } catch {
+                    held = failedToRecord(held, error)
+                }
             }
             for item in batch {
                 switch item {
@@ -112,15 +138,56 @@ public final class HistoryRecorder: Sendable {
             }
         }
         audio?.drain(timeout: 0.5)
+        if !held.isEmpty { logger.error("history: \(held.count) events could not be recorded before the end of the run") }
+    }
+
+    private func startRun() -> Int64? {
+        do {
+            let run = try store.startRun(source: settings.source, model: settings.model, version: settings.version, at: WallClock.now())
+            recovered(written: 0)
+            return run
+        } catch {
+            _ = failedToRecord([], error)
+            return nil
+        }
+    }
+
+    /// After a failed write: one error line when writes start failing, the held events trimmed to
+    /// `maxHeldEvents` (the oldest given up, counted and logged).
+    private func failedToRecord(_ events: [EventMessage], _ error: any Error) -> [EventMessage] {
+        let excess = max(0, events.count - Self.maxHeldEvents)
+        let wasFailing = state.withLock { s in
+            defer {
+                s.writesFailing = true
+                s.failedWrites += 1
+                s.eventsNotRecorded += excess
+                s.heldEvents = events.count - excess
+            }
+            return s.writesFailing
+        }
+        if !wasFailing {
+            logger.error("history: writes fail; events go on to clients and are held (up to \(Self.maxHeldEvents)) until the database takes them",
+                         metadata: ["error": "\(error)", "held": "\(events.count)"])
+        }
+        if excess > 0 { logger.error("history: \(excess) held events given up (more than \(Self.maxHeldEvents) held)") }
+        return Array(events.dropFirst(excess))
+    }
+
+    private func recovered(written: Int) {
+        let wasFailing = state.withLock { s in
+            defer { s.writesFailing = false; s.heldEvents = 0 }
+            return s.writesFailing
+        }
+        if wasFailing { logger.notice("history: writes work again; \(written) held events recorded") }
     }
 
     private func note(_ what: String) {
-        failures.withLock { $0 += 1 }
+        state.withLock { $0.failedWrites += 1 }
         logger.error("history: \(what)")
     }
 
     private func note(_ error: any Error, _ what: String) {
-        failures.withLock { $0 += 1 }
+        state.withLock { $0.failedWrites += 1 }
         logger.error("history: \(what)", metadata: ["error": "\(error)"])
     }
 }

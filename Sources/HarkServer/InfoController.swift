@@ -4,6 +4,7 @@ import HarkClassifier
 import HarkConfig
 import HarkFleet
 import HarkEngine
+import HarkHistory
 import HarkStream
 import Hummingbird
 import NIOCore
@@ -93,9 +94,10 @@ struct InfoController: Sendable {
         var uploadsWaiting: Int
         /// The MQTT publisher's counters, when one runs.
         var mqtt: MQTTPublisher.Counters?
+        var history: HistoryRecorder.Health
         enum CodingKeys: String, CodingKey {
             case version, model, source, startedAt = "started_at", uptimeSeconds = "uptime_seconds", summary, live
-            case uploadsWaiting = "uploads_waiting", mqtt
+            case uploadsWaiting = "uploads_waiting", mqtt, history
         }
     }
 
@@ -104,11 +106,11 @@ struct InfoController: Sendable {
                                      startedAt: startedAt.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
                                      uptimeSeconds: (Date().timeIntervalSince(startedAt) * 10).rounded() / 10,
                                      summary: pipeline.summary, live: broadcaster.report, uploadsWaiting: worker.waiting,
-                                     mqtt: mqtt?.counters))
+                                     mqtt: mqtt?.counters, history: monitor.recorder.health))
     }
 
     /// `GET /health`: 200 when audio arrived lately, the pipeline runs and the database takes
-    /// writes; else 503 naming the failing checks. Open to all, so it says nothing more.
+    /// writes (a probe, and the history's last write); else 503 naming the failing checks. Open to all, so it says nothing more.
     func health(_ request: Request, _ context: HarkRequestContext) async throws -> Response {
         let failing = try await offPool { [monitor] in monitor.failingChecks() }
         struct Health: Encodable { var status: String; var failing: [String] }
@@ -120,7 +122,7 @@ struct InfoController: Sendable {
     func prometheus(_ request: Request, _ context: HarkRequestContext) throws -> Response {
         let text = metrics.scrape(summary: pipeline.summary, live: broadcaster.report,
                                   droppedTelemetryTotal: broadcaster.droppedTelemetryTotal,
-                                  secondsSinceAudio: monitor.secondsSinceAudio, mqtt: mqtt?.counters)
+                                  secondsSinceAudio: monitor.secondsSinceAudio, mqtt: mqtt?.counters, history: monitor.recorder.health)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }

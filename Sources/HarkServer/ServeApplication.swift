@@ -59,7 +59,7 @@ public enum ServeApplication {
         try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let gatekeeper = Gatekeeper(settings: settings)
-        let monitor = ServiceMonitor(pipeline: pipeline, store: store, settings: settings, notifier: SystemdNotifier(), logger: logger)
+        let monitor = ServiceMonitor(pipeline: pipeline, store: store, recorder: recorder, settings: settings, notifier: SystemdNotifier(), logger: logger)
 
         let liveSocket = LiveSocketController(broadcaster: broadcaster, settings: settings, gatekeeper: gatekeeper)
         let classify = ClassifyController(worker: worker, settings: settings, uploads: uploads, store: store, metrics: metrics)

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import HarkFleet
+import HarkHistory
 import HarkStream
 import Prometheus
 import Synchronization
@@ -17,7 +18,7 @@ final class ServiceMetrics: Sendable {
 
     private let windowsClassified, windowsGated, windowsDropped, windowsOverwritten, captureLosses, overruns: CoreMetrics.Counter
     private let eventsTotal, captureRecoveries, droppedTelemetry, clientsClosedSlow, windowsSkipped: CoreMetrics.Counter
-    private let clients, secondsSinceAudio, mqttConnected: CoreMetrics.Gauge
+    private let clients, secondsSinceAudio, mqttConnected, historyHeldEvents: CoreMetrics.Gauge
     private let mqttPublished, mqttDroppedEvents, mqttDroppedTelemetry: CoreMetrics.Counter
     private let windowLatency, historyWrite: CoreMetrics.Timer
     private let uploads: [String: CoreMetrics.Counter]
@@ -51,6 +52,7 @@ final class ServiceMetrics: Sendable {
         clients = CoreMetrics.Gauge(label: "hark_live_clients", dimensions: [], factory: f)
         secondsSinceAudio = CoreMetrics.Gauge(label: "hark_seconds_since_audio", dimensions: [], factory: f)
         mqttConnected = CoreMetrics.Gauge(label: "hark_mqtt_connected", dimensions: [], factory: f)
+        historyHeldEvents = CoreMetrics.Gauge(label: "hark_history_held_events", dimensions: [], factory: f)
         mqttPublished = counter("hark_mqtt_published_total")
         mqttDroppedEvents = counter("hark_mqtt_dropped_events_total")
         mqttDroppedTelemetry = counter("hark_mqtt_dropped_telemetry_total")
@@ -90,7 +92,7 @@ final class ServiceMetrics: Sendable {
 
     /// The text a scrape gets, after bringing the totals up to date.
     func scrape(summary: RunSummary, live: LiveBroadcaster.Report, droppedTelemetryTotal: Int, secondsSinceAudio age: Double?,
-                mqtt: MQTTPublisher.Counters?) -> String {
+                mqtt: MQTTPublisher.Counters?, history: HistoryRecorder.Health) -> String {
         if let mqtt {
             advance(mqttPublished, "mqtt_published", to: mqtt.published)
             advance(mqttDroppedEvents, "mqtt_dropped_events", to: mqtt.droppedEvents)
@@ -109,6 +111,7 @@ final class ServiceMetrics: Sendable {
         advance(windowsSkipped, "skipped", to: live.server.windowsSkipped)
         clients.record(live.server.clients)
         secondsSinceAudio.record(age ?? -1)
+        historyHeldEvents.record(history.heldEvents)
         return registry.emitToString()
     }
 

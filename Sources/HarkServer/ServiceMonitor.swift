@@ -16,6 +16,7 @@ final class ServiceMonitor: Sendable {
     let notifier: SystemdNotifier
     private let pipeline: LivePipeline
     private let store: HistoryStore
+    let recorder: HistoryRecorder
     private let settings: ServerSettings
     private let logger: Logger
     private struct State {
@@ -25,9 +26,11 @@ final class ServiceMonitor: Sendable {
     }
     private let state = Mutex(State())
 
-    init(pipeline: LivePipeline, store: HistoryStore, settings: ServerSettings, notifier: SystemdNotifier, logger: Logger) {
+    init(pipeline: LivePipeline, store: HistoryStore, recorder: HistoryRecorder, settings: ServerSettings, notifier: SystemdNotifier,
+         logger: Logger) {
         self.pipeline = pipeline
         self.store = store
+        self.recorder = recorder
         self.settings = settings
         self.notifier = notifier
         self.logger = logger
@@ -45,7 +48,9 @@ final class ServiceMonitor: Sendable {
         var failing: [Check] = []
         if (secondsSinceAudio ?? .infinity) > settings.healthAudioSeconds { failing.append(.audio) }
         if pipeline.hasEnded { failing.append(.pipeline) }
-        if !store.isWritable { failing.append(.database) }
+        // A probe alone can pass on a full disk (SQLite may need no new page for it): the
+        // history's own last write says whether events reach the disk.
+        if recorder.health.writesFailing || !store.isWritable { failing.append(.database) }
         return failing
     }
 
