@@ -92,6 +92,8 @@ struct ClassifyController: Sendable {
         } catch is AnalysisWorker.Busy {
             throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"],
                             message: "the analysis queue is full (\(settings.uploadQueue) waiting); try again shortly")
+        } catch is AnalysisWorker.ShuttingDown {
+            throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "10"], message: "hark is shutting down; try again shortly")
         }
         if record { analysis.analysisID = try await keep(analysis, file: path, size: upload.bytes.count) }
         return try JSONResponse.make(analysis)

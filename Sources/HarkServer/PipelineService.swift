@@ -11,7 +11,8 @@ import Synchronization
 /// every item on to stdout once it is on disk, the live-socket fan-out, the MQTT publisher), runs the status
 /// ticker and the monitor (readiness, watchdog, retention), and on graceful shutdown says
 /// STOPPING to systemd and stops the pipeline — open events end, are recorded, printed and sent —
-/// then asks every live client to close ("going away") once its events are out. Its run returns
+/// then asks every live client to close ("going away") once its events are out; uploads waiting
+/// or in analysis are answered 503 at once, so no request holds the server up. Its run returns
 /// when the stream is over, which shuts the whole group down. The blocking pipeline stays on its
 /// own threads.
 final class PipelineService: Service, Sendable {
@@ -20,12 +21,14 @@ final class PipelineService: Service, Sendable {
     private let recorder: HistoryRecorder
     private let monitor: ServiceMonitor
     private let mqtt: MQTTPublisher?
+    private let worker: AnalysisWorker
     private let statusInterval: Double
     private let outcome = Mutex<LivePipeline.Outcome?>(nil)
 
     init(pipeline: LivePipeline, broadcaster: LiveBroadcaster, recorder: HistoryRecorder, monitor: ServiceMonitor,
-         mqtt: MQTTPublisher?, statusInterval: Double) {
+         mqtt: MQTTPublisher?, worker: AnalysisWorker, statusInterval: Double) {
         self.mqtt = mqtt
+        self.worker = worker
         self.pipeline = pipeline
         self.broadcaster = broadcaster
         self.recorder = recorder
@@ -64,8 +67,9 @@ final class PipelineService: Service, Sendable {
                 }
                 return ended ?? .stopped
             }
-        } onGracefulShutdown: {
+        } onGracefulShutdown: { [worker] in
             monitor.notifier.stopping()
+            worker.stop()
             pipeline.stop()
         }
         outcome.withLock { $0 = ended }

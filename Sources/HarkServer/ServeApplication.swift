@@ -124,7 +124,7 @@ public enum ServeApplication {
             logger: logger)
 
         let pipelineService = PipelineService(pipeline: pipeline, broadcaster: broadcaster, recorder: recorder, monitor: monitor,
-                                              mqtt: mqtt, statusInterval: settings.statusIntervalSeconds)
+                                              mqtt: mqtt, worker: worker, statusInterval: settings.statusIntervalSeconds)
         var configuration = ServiceGroupConfiguration(
             services: [
                 .init(service: app),

@@ -44,3 +44,34 @@ import TestSupport
         }
     }
 }
+
+/// SIGTERM while uploads are being analysed and waiting: they are answered at once and the
+/// server still exits within two seconds (once, a 20-s exit waited for the analyses to finish).
+@Suite struct ServeShutdownUnderUploadsTests {
+    @Test func sigtermAnswersUploadsInFlightAndExitsWithinTwoSeconds() async throws {
+        let serve = try await ServeProcess.start(["--model", TestPaths.shippedModelCard, "--demo"])
+        // Ten minutes at the smallest hop: an analysis of many seconds.
+        let long = WAVWriter.data([Float](repeating: 0.05, count: 8000 * 590), channels: 1, rate: 8000)
+        let url = serve.url("/v1/classify?hop=0.25&record=false")
+        let uploads = (0..<3).map { _ in
+            Task { try await HTTPExchange.send(url, method: "POST", body: long, headers: ["Content-Type": "audio/wav"]) }
+        }
+        try await pause(3)  // the first is in analysis, the others wait
+        let process = serve.process.process
+        let exitSeconds = try await offThread { () -> Double in
+            let sent = Date()
+            process.terminate()
+            process.waitUntilExit()
+            return Date().timeIntervalSince(sent)
+        }
+        let result = try await serve.process.finish()
+        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        #expect(exitSeconds < 2.0, "exited \(exitSeconds) s after SIGTERM")
+        for upload in uploads {
+            switch await upload.result {
+            case .success(let answer): #expect(answer.status == 503 && answer.text.contains("shutting down"), "\(answer.status) \(answer.text)")
+            case .failure: break  // the connection closed with the server: also an answer, not a hang
+            }
+        }
+    }
+}
