@@ -72,6 +72,7 @@ struct LiveSocketController: Sendable {
     /// is written, until either side closes.
     func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
                 context: WebSocketRouterContext<HarkRequestContext>) async throws {
+        defer { context.requestContext.releaseWebSocketHandler() }
         guard case .success(let subscription) = admission(context.request, remote: context.requestContext.remote) else { return }
         let channel = context.requestContext.channel
         // A bounded kernel send buffer: a client that stops reading stalls its own writes after a
