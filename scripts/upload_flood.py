@@ -2,8 +2,9 @@
 """Hostile uploads against `hark serve` on loopback (standard library only).
 
   flood     N uploads of one file on N connections at once; prints the count of each status.
-  slowloris one upload whose body trickles (a byte every --interval s) and one connection that
-            sends headers then nothing; prints how and when the server ended each.
+  slowloris one upload whose body trickles (a byte every --interval s), one connection that sends
+            its headers then nothing, and one whose headers trickle and never end; prints how and
+            when the server ended each.
   big       a chunked body of --megabytes with no Content-Length; prints the status and when.
 
 Prints one JSON object.
@@ -83,8 +84,26 @@ async def slowloris(args):
         except (ConnectionError, OSError) as e:
             return {"ended": type(e).__name__, "after": round(time.time() - started, 2)}
 
-    trickled, quiet = await asyncio.gather(trickle(), silent())
-    return {"trickle": trickled, "silent": quiet}
+    async def headers():
+        reader, writer = await asyncio.open_connection("127.0.0.1", args.port)
+        head = request_head(args.port, 100_000, token=args.token)[:-2]  # never the blank line
+        sent = 0
+        try:
+            while time.time() - started < args.timeout:
+                writer.write(head[sent % len(head):][:1] if sent < len(head) else b"X-Pad: 1\r\n")
+                await writer.drain()
+                sent += 1
+                try:
+                    data = await asyncio.wait_for(reader.read(100), args.interval)
+                    return {"ended": "closed" if not data else "answered", "after": round(time.time() - started, 2)}
+                except asyncio.TimeoutError:
+                    pass
+        except (ConnectionError, OSError) as e:
+            return {"ended": type(e).__name__, "after": round(time.time() - started, 2)}
+        return {"ended": "still open", "after": round(time.time() - started, 2)}
+
+    trickled, quiet, slow_head = await asyncio.gather(trickle(), silent(), headers())
+    return {"trickle": trickled, "silent": quiet, "headers": slow_head}
 
 
 async def big(args):

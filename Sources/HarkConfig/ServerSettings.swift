@@ -22,8 +22,9 @@ public struct ServerSettings: Sendable, Equatable {
     /// again may be arriving at once (their bodies in memory), so at most
     /// `2 × (upload_queue + 1)` uploads are in the server; the next gets 503 before its body is read.
     public var uploadQueue = 4
-    /// An upload's body must have arrived this long after its request began (408 after), and a
-    /// connection idle this long between requests is closed: a slow sender cannot hold a slot.
+    /// An upload's body must have arrived this long after its request began (408 after); a
+    /// connection whose first request head has not arrived this long after it opened, or idle
+    /// this long between requests, is closed: a slow sender cannot hold a slot or a descriptor.
     public var requestTimeoutSeconds = 60.0
     /// Browser origins allowed to open the live socket besides the server's own
     /// (`http://host:port` as the page was served from).

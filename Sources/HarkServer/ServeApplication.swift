@@ -5,6 +5,7 @@ import HarkFleet
 import HarkHistory
 import HarkStream
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -110,11 +111,7 @@ public enum ServeApplication {
 
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter,
-                configuration: .init(http1: .init(idleTimeout: .nanoseconds(Int64(settings.requestTimeoutSeconds * 1e9))), ws: .init(maxFrameSize: settings.maxInboundMessageBytes,
-                                                               autoPing: .enabled(timePeriod: .seconds(settings.heartbeatSeconds)),
-                                                               closeTimeout: .seconds(1)))),
+            server: serverBuilder(webSocketRouter: webSocketRouter, settings: settings),
             configuration: .init(address: .hostname(settings.bind, port: settings.port), serverName: "hark/\(version)"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
@@ -137,5 +134,22 @@ public enum ServeApplication {
         // then the server. Whatever still runs after this long is cancelled.
         configuration.maximumGracefulShutdownDuration = Duration.milliseconds(1800)
         return Built(group: ServiceGroup(configuration: configuration), pipelineService: pipelineService, uploads: uploads)
+    }
+
+    /// HTTP/1.1 with the live socket's upgrade, Hummingbird's idle timeout and, ahead of both, a
+    /// deadline for each connection's first request head (`HeadDeadlineChannel`), all at
+    /// `request_timeout_seconds`.
+    static func serverBuilder(webSocketRouter: Router<HarkRequestContext>, settings: ServerSettings) -> HTTPServerBuilder {
+        let timeout = TimeAmount.nanoseconds(Int64(settings.requestTimeoutSeconds * 1e9))
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(idleTimeout: timeout),
+            ws: .init(maxFrameSize: settings.maxInboundMessageBytes, autoPing: .enabled(timePeriod: .seconds(settings.heartbeatSeconds)),
+                      closeTimeout: .seconds(1)))
+        let webSocketResponder = webSocketRouter.buildResponder()
+        return HTTPServerBuilder { responder in
+            HeadDeadlineChannel(inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
+                                                                    configuration: configuration),
+                                deadline: timeout)
+        }
     }
 }

@@ -103,11 +103,15 @@ import TestSupport
         #expect((chunked["megabytes_sent"] as? Int ?? 100) < 100, "the server read the whole 100 MB: \(chunked)")
 
         // A body that trickles gets 408 once the request timeout (4 s here) is past; a client that
-        // sends its headers and then nothing is disconnected after as long.
+        // sends its headers and then nothing, and one whose headers never end, are disconnected
+        // after as long.
         let slow = try await flood(["slowloris", "--port", "\(serve.port)", "--interval", "0.5", "--timeout", "30"])
         let trickle = try #require(slow["trickle"] as? [String: Any]), silent = try #require(slow["silent"] as? [String: Any])
         #expect(trickle["ended"] as? Int == 408 && (trickle["after"] as? Double ?? 99) < 10, "\(slow)")
         #expect(["closed", "ConnectionResetError"].contains(silent["ended"] as? String ?? "") && (silent["after"] as? Double ?? 99) < 10,
+                "\(slow)")
+        let head = try #require(slow["headers"] as? [String: Any])
+        #expect(["closed", "ConnectionResetError"].contains(head["ended"] as? String ?? "") && (head["after"] as? Double ?? 99) < 10,
                 "\(slow)")
 
         // 1,000 uploads at once: each is analysed or told 503, and the slots come back.
