@@ -37,7 +37,7 @@ final class AnalysisWorker: Sendable {
     }
 
     /// Runs `body` with the worker's classifier and returns its result; throws `Busy` when too
-    /// many uploads already wait.
+    /// many uploads already wait, `ShuttingDown` once `stop()` was called.
     func perform<T: Sendable>(_ body: @escaping @Sendable (Classifier) throws -> T) async throws -> T {
         let answer = Answer<T>()
         let id = state.withLock { s in
