@@ -94,10 +94,23 @@ final class CaptureLoop: Sendable {
         }
         var reportedOverruns = source.overruns
         var pacer = RealTimePacer(rate: format.sampleRate)
+        // Only a live source keeps to the wall clock (a file under back-pressure runs at the model's pace).
+        var upstream = settings.backPressure ? nil : UpstreamLossDetector()
         while !shouldStop() {
             do {
                 let block = try source.read()
                 if settings.paceToRealTime { pacer.wait(afterFrames: block.count / format.channels) }
+                if let lost = upstream?.received(frames: block.count / format.channels, rate: format.sampleRate,
+                                                 now: DispatchTime.now().uptimeNanoseconds) {
+                    let total = counters.values.withLock { v -> Int in
+                        v.overruns += 1
+                        return v.overruns
+                    }
+                    status(StatusMessage(.overruns, wallTime: WallClock.now(),
+                                         message: "audio lost upstream: the source fell \(String(format: "%.1f", lost)) s behind the "
+                                            + "wall clock (a stalled reader, say, behind PulseAudio)",
+                                         source: source.name, count: 1, total: total))
+                }
                 var mono = Mixdown.mono(block, channels: format.channels)
                 SampleSanitizer.replaceNonFinite(&mono)
                 publish(resampler.process(mono))
