@@ -126,6 +126,8 @@ final class CaptureLoop: Sendable {
             if source.overruns != reportedOverruns {
                 let new = source.overruns - reportedOverruns
                 reportedOverruns = source.overruns
+                // The device reported this loss itself: measure the lag afresh rather than count it twice.
+                if upstream != nil { upstream = UpstreamLossDetector() }
                 let total = counters.values.withLock { v -> Int in
                     v.overruns += new
                     return v.overruns

@@ -163,6 +163,47 @@ import TestSupport
         #expect(error?.isRetryable == false)
     }
 
+    /// A reader that falls more than a buffer behind a real ALSA PCM gets an overrun (-EPIPE from
+    /// alsa-lib); ALSASource recovers in place, counts it and reads on.
+    @Test func aReaderThatFallsBehindOverrunsAndReadsOn() async throws {
+        let dir = try TestPaths.temporaryDirectory("hark-alsa-xrun")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try ALSAConfig(directory: dir, xrunPlugin: try ALSAConfig.buildXrunPlugin(in: dir))
+        struct Outcome: Sendable {
+            var overrunsBefore = 0, overrunsAfter = 0, peakAfter: Float = 0
+            var error: CaptureError?
+        }
+        let outcome = try #require(await onOwnThread(timeout: 30) { () -> Outcome in
+            var outcome = Outcome()
+            let source = ALSASource(pcm: "xruncap", sampleRate: 48_000, channels: 1, sampleFormat: .s16le)
+            let open = { () -> CaptureError? in
+                do throws(CaptureError) { try source.open() } catch { return error }
+                return nil
+            }
+            if let error = config.withActivated(open) {
+                outcome.error = error
+                return outcome
+            }
+            defer { source.close() }
+            do throws(CaptureError) {
+                for _ in 0..<10 { _ = try source.read() }
+                outcome.overrunsBefore = source.overruns
+                Thread.sleep(forTimeInterval: 2.5)  // the ring holds about a second
+                var after: [Float] = []
+                for _ in 0..<10 { after += try source.read() }
+                outcome.overrunsAfter = source.overruns
+                outcome.peakAfter = after.map(abs).max() ?? 0
+            } catch {
+                outcome.error = error
+            }
+            return outcome
+        }, "capture stalled")
+        #expect(outcome.error == nil, "\(String(describing: outcome.error))")
+        #expect(outcome.overrunsBefore == 0)
+        #expect(outcome.overrunsAfter == 1)
+        #expect(outcome.peakAfter > 0.2, "the tone goes on after the recovery")
+    }
+
     @Test func unknownPCMIsNotFoundAndNamesThePCM() throws {
         let dir = try TestPaths.temporaryDirectory("hark-alsa-unknown")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -7,7 +7,11 @@ import Foundation
 /// - `pulsecap` (`type pulse`, libasound2-plugins): real-time capture from a PulseAudio source,
 ///   e.g. a `PulseAudioDaemon`'s monitor.
 ///
-/// Both carry a `hint` so `snd_device_name_hint` (and `hark devices`) lists them.
+/// - `xruncap` (`type xrun`, built from Tests/Fixtures/alsa-xrun by `buildXrunPlugin`): a 440-Hz
+///   tone at 48 kHz mono S16 produced by the wall clock into a ring of the negotiated buffer; a
+///   reader a buffer behind gets a real overrun (-EPIPE from alsa-lib).
+///
+/// They carry a `hint` so `snd_device_name_hint` (and `hark devices`) lists them.
 ///
 /// Using it:
 /// - child processes: add `environment` (ALSA_CONFIG_PATH=/usr/share/alsa/alsa.conf:FILE) to theirs;
@@ -31,10 +35,21 @@ public struct ALSAConfig: Sendable {
     /// - Parameters:
     ///   - captureFile: a raw PCM file for `filecap` (no header; open it with its exact format).
     ///   - pulseServer, pulseSource: where `pulsecap` captures from (e.g. `daemon.server`, `daemon.monitorName`).
+    ///   - xrunPlugin: the plugin `buildXrunPlugin` compiled, for `xruncap`.
     ///   - extra: further configuration text appended as is.
     public init(directory: URL, captureFile: URL? = nil, pulseServer: String? = nil,
-                pulseSource: String = "hark_test.monitor", extra: String = "") throws {
+                pulseSource: String = "hark_test.monitor", xrunPlugin: URL? = nil, extra: String = "") throws {
         var text = "# Written by Hark's tests (TestSupport/ALSAConfig.swift).\n"
+        if let xrunPlugin {
+            text += """
+                pcm_type.xrun { lib \(Self.quote(xrunPlugin.path)) }
+                pcm.xruncap {
+                    type xrun
+                    hint { show on description "Hark test capture that overruns" }
+                }
+
+                """
+        }
         if let captureFile {
             text += """
                 pcm.filecap {
@@ -80,6 +95,21 @@ public struct ALSAConfig: Sendable {
     private static let lock = NSLock()
 
     /// An ALSA configuration string literal.
+    /// Compiles the `xrun` PCM plugin (Tests/Fixtures/alsa-xrun/pcm_xrun.c) into `directory` with
+    /// the system C compiler; returns the library.
+    public static func buildXrunPlugin(in directory: URL) throws -> URL {
+        let library = directory.appendingPathComponent("libasound_module_pcm_xrun.so")
+        let source = TestPaths.fixtures.appendingPathComponent("alsa-xrun/pcm_xrun.c")
+        // -DPIC: alsa-lib's plugin symbol macros need it in a shared object.
+        let cc = try Process.run(URL(fileURLWithPath: "/usr/bin/env"),
+                                 arguments: ["cc", "-shared", "-fPIC", "-DPIC", "-O2", "-o", library.path, source.path, "-lasound", "-lm"])
+        cc.waitUntilExit()
+        guard cc.terminationStatus == 0 else { throw BuildFailure(description: "cc could not build \(source.path)") }
+        return library
+    }
+
+    public struct BuildFailure: Error, CustomStringConvertible { public var description: String }
+
     private static func quote(_ text: String) -> String {
         "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
