@@ -9,7 +9,7 @@
 #   scripts/reliability.sh soak [SECONDS] [HOP] [hark serve arguments…]
 #
 # Load and soak run `hark serve` ($HARK, default .build/release/hark, else .build/debug/hark) on a
-# private PulseAudio null sink with the demo recording on a loop (scripts/demo-stream.sh). Results
+# free loopback port and a private PulseAudio null sink with the demo recording on a loop (scripts/demo-stream.sh). Results
 # go to $RESULTS (default .build-reliability/), one file per part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,16 +18,20 @@ shift || true
 RESULTS=${RESULTS:-$PWD/.build-reliability}
 mkdir -p "$RESULTS"
 HARK=${HARK:-$( [ -x .build/release/hark ] && echo .build/release/hark || echo .build/debug/hark )}
-PORT=${PORT:-7479}
 
-# `hark serve` on the demo stream; sets SERVE (pid) and STATE.
+# `hark serve` on the demo stream, on a free port; sets SERVE (pid), PORT and STATE.
 start_serve() {  # $@: extra hark serve arguments
     STATE=$(mktemp -d)
-    "$HARK" serve --port "$PORT" --source pulse:hark_measure.monitor --state-dir "$STATE" "$@" \
+    "$HARK" serve --port 0 --source pulse:hark_measure.monitor --state-dir "$STATE" "$@" \
         > "$RESULTS/serve.jsonl" 2> "$RESULTS/serve.err" &
     SERVE=$!
-    for _ in $(seq 150); do grep -q "listening on" "$RESULTS/serve.err" 2>/dev/null && return; sleep 0.2; done
-    echo "hark serve did not start:"; tail -20 "$RESULTS/serve.err"; exit 1
+    for _ in $(seq 600); do
+        PORT=$(grep -o 'listening on http://[^ ]*' "$RESULTS/serve.err" 2>/dev/null | grep -o '[0-9]*$' || true)
+        [ -n "$PORT" ] && return
+        kill -0 "$SERVE" 2>/dev/null || break
+        sleep 0.2
+    done
+    echo "hark serve did not start:"; tail -20 "$RESULTS/serve.err"; kill "$SERVE" 2>/dev/null || true; exit 1
 }
 
 load() {  # seconds readers silent reconnecting

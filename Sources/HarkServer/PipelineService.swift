@@ -46,7 +46,29 @@ final class PipelineService: Service, Sendable {
         recorder.start { pipeline.fail($0) }
         try mqtt?.start()
         pipeline.start()
-        let ended = try await withGracefulShutdownHandler {
+        // Cancelled rather than shut down gracefully (the server could not bind its port, say): stop
+        // the pipeline too, or its blocking wait would hold the whole group — and the process — up.
+        let ended = try await withTaskCancellationHandler {
+            try await runUntilShutdown(pipeline: pipeline, broadcaster: broadcaster, monitor: monitor, statusInterval: statusInterval)
+        } onCancel: { [worker] in
+            worker.stop()
+            pipeline.stop()
+        }
+        outcome.withLock { $0 = ended }
+        // The final events are published; record and print them, hand them on, let the clients go.
+        try await offPool {
+            recorder.wait()
+            broadcaster.finish(timeout: 1.0)
+            mqtt?.stop(timeout: 0.4)
+        }
+        // Give the sockets a moment to flush their last events and the close frame.
+        for _ in 0..<20 where broadcaster.clientCount > 0 { try? await Task.sleep(for: .milliseconds(25)) }
+    }
+
+    /// The status ticker, the monitor and the pipeline until the stream ends or a graceful shutdown stops it.
+    private func runUntilShutdown(pipeline: LivePipeline, broadcaster: LiveBroadcaster, monitor: ServiceMonitor,
+                                  statusInterval: Double) async throws -> LivePipeline.Outcome {
+        try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: LivePipeline.Outcome?.self) { group in
                 group.addTask {
                     while !Task.isCancelled {
@@ -72,14 +94,5 @@ final class PipelineService: Service, Sendable {
             worker.stop()
             pipeline.stop()
         }
-        outcome.withLock { $0 = ended }
-        // The final events are published; record and print them, hand them on, let the clients go.
-        try await offPool {
-            recorder.wait()
-            broadcaster.finish(timeout: 1.0)
-            mqtt?.stop(timeout: 0.4)
-        }
-        // Give the sockets a moment to flush their last events and the close frame.
-        for _ in 0..<20 where broadcaster.clientCount > 0 { try? await Task.sleep(for: .milliseconds(25)) }
     }
 }

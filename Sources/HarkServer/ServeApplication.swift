@@ -20,17 +20,28 @@ public enum ServeApplication {
         let pipelineService: PipelineService
         /// Uploads are decoded from here; removed when the service ends.
         let uploads: URL
+        /// `host:port` as configured, for the error when it cannot be bound.
+        let address: String
 
         /// Runs until SIGTERM/SIGINT (when the group was built to handle them) or the end of the
-        /// stream, and returns how the stream ended.
+        /// stream, and returns how the stream ended. A socket error from the server (the port is
+        /// taken, say) ends the pipeline with it and is thrown as `CannotListen`.
         public func run() async throws -> LivePipeline.Outcome {
             defer { try? FileManager.default.removeItem(at: uploads) }
-            try await group.run()
+            do {
+                try await group.run()
+            } catch let error as IOError {
+                throw CannotListen(description: "cannot listen on \(address): \(error.description)")
+            }
             return pipelineService.result ?? .stopped
         }
 
         /// Starts a graceful shutdown, as SIGTERM does.
         public func shutdown() async { await group.triggerGracefulShutdown() }
+    }
+
+    public struct CannotListen: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Builds the server over `run` (its pipeline not yet started). `stdout` gets every line
@@ -133,7 +144,8 @@ public enum ServeApplication {
         // Services shut down in reverse order: the pipeline first (its events out, clients told),
         // then the server. Whatever still runs after this long is cancelled.
         configuration.maximumGracefulShutdownDuration = Duration.milliseconds(1800)
-        return Built(group: ServiceGroup(configuration: configuration), pipelineService: pipelineService, uploads: uploads)
+        return Built(group: ServiceGroup(configuration: configuration), pipelineService: pipelineService, uploads: uploads,
+                     address: "\(settings.bind):\(settings.port)")
     }
 
     /// HTTP/1.1 with the live socket's upgrade, Hummingbird's idle timeout and, ahead of both, a

@@ -73,7 +73,12 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .notice
         let built = try await ServeApplication.build(run, settings: settings, stdout: stdoutLines(for: run),
                                                      version: Hark.configuration.version, logger: logger)
-        let outcome = try await built.run()
+        let outcome: LivePipeline.Outcome
+        do {
+            outcome = try await built.run()
+        } catch let error as ServeApplication.CannotListen {
+            throw CommandFailure(description: error.description)
+        }
         if case .failed(let why) = outcome {
             FileHandle.standardError.write(Data("hark serve: \(why)\n".utf8))
             throw ExitCode(1)

@@ -94,5 +94,27 @@ extension ServeSuites {
             let metrics = try await parsePrometheus(try await HTTPExchange.send(serve.url("/metrics")).text)
             #expect((metrics["hark_capture_losses_total"] ?? 0) >= 1 && (metrics["hark_capture_recoveries_total"] ?? 0) >= 1)
         }
-    }
+    
+        /// A port already taken ends `hark serve` at once with the reason (it once kept capturing
+        /// with no server, for ever: the pipeline ignored the group's cancellation).
+        @Test func aTakenPortEndsTheServiceWithTheReason() async throws {
+            let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(holder) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) == 0 && listen(holder, 1) == 0 && getsockname(holder, $0, &length) == 0 }
+            }
+            try #require(bound)
+            let port = Int(UInt16(bigEndian: address.sin_port))
+            let started = Date()
+            let run = try await HarkProcess.run(["serve", "--model", model, "--demo", "--port", "\(port)",
+                                                 "--state-dir", try TestPaths.temporaryDirectory("hark-port").path])
+            #expect(run.status != 0)
+            #expect(run.stderr.contains("cannot listen on 127.0.0.1:\(port)") && run.stderr.contains("in use"), "\(run.stderr.suffix(1000))")
+            #expect(Date().timeIntervalSince(started) < 30)
+        }
+}
 }
