@@ -105,6 +105,16 @@ final class AnalysisWorker: Sendable {
         for job in jobs { job.cancel(ShuttingDown()) }
     }
 
+    /// Whether `stop()` was called: a running analysis checks it between windows and gives up.
+    var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// Blocks until no job runs, at most `timeout` seconds: the process must not exit while the
+    /// worker is inside OpenBLAS (its exit handlers free buffers a running call still uses).
+    func waitUntilIdle(timeout: Double) {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
+        while state.withLock({ $0.running != nil }), DispatchTime.now().uptimeNanoseconds < deadline { usleep(10_000) }
+    }
+
     /// Uploads waiting (not counting the one running).
     var waiting: Int { state.withLock { $0.jobs.count } }
 

@@ -85,9 +85,10 @@ struct ClassifyController: Sendable {
         let maxSeconds = settings.maxUploadSeconds
         var analysis: FileAnalysis
         do {
-            analysis = try await worker.perform { classifier in
+            analysis = try await worker.perform { [worker] classifier in
                 try FileAnalysis.analyse(path: path, displayName: name, filename: upload.filename, classifier: classifier,
-                                         hopSeconds: hop, windowIndex: window, maxSeconds: maxSeconds)
+                                         hopSeconds: hop, windowIndex: window, maxSeconds: maxSeconds,
+                                         shouldStop: { worker.isStopped })
             }
         } catch is AnalysisWorker.Busy {
             throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"],

@@ -63,8 +63,10 @@ struct FileAnalysis: Encodable, Sendable {
 
     /// Decodes `path` (an upload saved to disk) and runs every window through `classifier`.
     /// Errors are `HTTPError`s with the decoder's reason, naming the upload as `displayName`.
+    /// `shouldStop` is asked between windows (the server shutting down); true ends the analysis.
     static func analyse(path: String, displayName: String, filename: String?, classifier: Classifier,
-                        hopSeconds: Double, windowIndex: Int?, maxSeconds: Double) throws -> FileAnalysis {
+                        hopSeconds: Double, windowIndex: Int?, maxSeconds: Double,
+                        shouldStop: () -> Bool = { false }) throws -> FileAnalysis {
         let audio: PreparedAudio
         do {
             audio = try PreparedAudio.load(path: path, sampleRate: classifier.sampleRate, limitSeconds: maxSeconds)
@@ -83,6 +85,7 @@ struct FileAnalysis: Encodable, Sendable {
         var windows: [Window] = []
         var visualized: WindowPrediction?
         for (i, start) in starts.enumerated() {
+            if shouldStop() { throw AnalysisWorker.ShuttingDown() }
             let taps = i == chosen ? Set(classifier.exposedLayers) : []
             let p = try classifier.classify(window: slicer.window(audio.samples, start: start),
                                             start: Double(start) / Double(classifier.sampleRate), topK: 3, taps: taps,

@@ -56,10 +56,12 @@ final class PipelineService: Service, Sendable {
         }
         outcome.withLock { $0 = ended }
         // The final events are published; record and print them, hand them on, let the clients go.
-        try await offPool {
+        try await offPool { [worker] in
             recorder.wait()
             broadcaster.finish(timeout: 1.0)
             mqtt?.stop(timeout: 0.4)
+            // An upload's analysis gives up between windows once stopped; let it reach that point.
+            worker.waitUntilIdle(timeout: 1.0)
         }
         // Give the sockets a moment to flush their last events and the close frame.
         for _ in 0..<20 where broadcaster.clientCount > 0 { try? await Task.sleep(for: .milliseconds(25)) }

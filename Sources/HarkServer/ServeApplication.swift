@@ -82,7 +82,7 @@ public enum ServeApplication {
             try await worker.perform { classifier in
                 try FileAnalysis.analyse(path: path, displayName: filename ?? "the upload", filename: filename,
                                          classifier: classifier, hopSeconds: 1.0, windowIndex: nil,
-                                         maxSeconds: settings.maxUploadSeconds)
+                                         maxSeconds: settings.maxUploadSeconds, shouldStop: { worker.isStopped })
             }
         }
         let sessions = SessionController(gatekeeper: gatekeeper)
