@@ -13,21 +13,6 @@ extension ServeSuites {
             ProcessInfo.processInfo.environment["HARK_FAULT_REPEATS"].flatMap(Int.init).map { min($0, full) } ?? 3
         }
 
-        func health(_ serve: ServeProcess) async throws -> (status: Int, failing: [String]) {
-            let r = try await HTTPExchange.send(serve.url("/health"))
-            return (r.status, r.json?["failing"] as? [String] ?? ["?"])
-        }
-
-        /// Polls /health every 0.1 s until it answers `status`; returns the seconds it took, nil on timeout.
-        func waitForHealth(_ serve: ServeProcess, _ status: Int, timeout: Double) async throws -> Double? {
-            let started = Date()
-            while Date().timeIntervalSince(started) < timeout {
-                if try await health(serve).status == status { return Date().timeIntervalSince(started) }
-                try await pause(0.1)
-            }
-            return nil
-        }
-
         func status(_ serve: ServeProcess) async throws -> [String: Any] {
             try #require(try await HTTPExchange.send(serve.url("/v1/status")).json)
         }
@@ -42,16 +27,16 @@ extension ServeSuites {
             let serve = try await ServeProcess.start(["--model", model, "--source", "pulse:\(pulse.monitorName)", "--config", config.path],
                                                      environment: pulse.clientEnvironment)
             defer { serve.process.process.terminate() }
-            #expect(try await waitForHealth(serve, 200, timeout: 30) != nil)
+            #expect(try await serve.waitForHealth(200, timeout: 30) != nil)
             let count = Self.repeats(full: 10)
             var recoveries: [Double] = []
             for round in 0..<count {
                 pulse.kill()
-                let down = try await waitForHealth(serve, 503, timeout: 15)
+                let down = try await serve.waitForHealth(503, timeout: 15)
                 #expect(down != nil, "round \(round): /health stayed 200 with the sound server dead")
-                #expect(try await health(serve).failing == ["audio"])
+                #expect(try await serve.health().failing == ["audio"])
                 try pulse.start()
-                let back = try await waitForHealth(serve, 200, timeout: 60)
+                let back = try await serve.waitForHealth(200, timeout: 60)
                 #expect(back != nil, "round \(round): capture did not come back within 60 s")
                 recoveries.append(back ?? .infinity)
             }
@@ -121,7 +106,7 @@ extension ServeSuites {
             defer { _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/umount"), arguments: ["-l", state.path]) }
             let serve = try await ServeProcess.start(["--model", model, "--demo", "--hop", "0.5", "--hold", "0.5"], stateDirectory: state)
             defer { serve.process.process.terminate() }
-            #expect(try await waitForHealth(serve, 200, timeout: 30) != nil)
+            #expect(try await serve.waitForHealth(200, timeout: 30) != nil)
             let client = SocketClient(serve.webSocketURL("/v1/live?kinds=event,window"))
             defer { client.cancel() }
 
@@ -133,9 +118,9 @@ extension ServeSuites {
             while (try? handle.write(contentsOf: block)) != nil {}
             try? handle.close()
 
-            let failing = try await waitForHealth(serve, 503, timeout: 60)
+            let failing = try await serve.waitForHealth(503, timeout: 60)
             #expect(failing != nil, "/health stayed 200 on a full disk")
-            #expect(try await health(serve).failing == ["database"])
+            #expect(try await serve.health().failing == ["database"])
             let full = try await status(serve)
             let history = try #require(full["history"] as? [String: Any])
             #expect(history["writes_failing"] as? Bool == true && (history["held_events"] as? Int ?? 0) > 0, "\(history)")
@@ -148,13 +133,13 @@ extension ServeSuites {
             let nextEvent = try await client.waitFor(timeout: 60) { _ in client.of("event").count > eventsBefore }
             #expect(nextEvent != nil, "events still reach clients")
             #expect(client.of("window").count >= windowsBefore + 6)
-            #expect(try await health(serve).status == 503)
+            #expect(try await serve.health().status == 503)
             let summary = try #require(try await status(serve)["summary"] as? [String: Any])
             #expect(summary["windows_dropped"] as? Int == 0, "\(summary)")
 
             // Room again: the held events are written, /health recovers.
             try FileManager.default.removeItem(at: filler)
-            #expect(try await waitForHealth(serve, 200, timeout: 30) != nil, "/health did not recover after the disk was freed")
+            #expect(try await serve.waitForHealth(200, timeout: 30) != nil, "/health did not recover after the disk was freed")
             let recovered = try #require(try await status(serve)["history"] as? [String: Any])
             #expect(recovered["held_events"] as? Int == 0 && recovered["events_not_recorded"] as? Int == 0, "\(recovered)")
             #expect(serve.process.stderrText.contains("history: writes work again"))

@@ -70,27 +70,13 @@ extension ServeSuites {
             let serve = try await ServeProcess.start(["--model", model, "--source", "pulse:\(pulse.monitorName)", "--config", config.path],
                                                      environment: pulse.clientEnvironment)
             defer { serve.process.process.terminate() }
-            func health() async throws -> (Int, [String]) {
-                let r = try await HTTPExchange.send(serve.url("/health"))
-                return (r.status, r.json?["failing"] as? [String] ?? ["?"])
-            }
-            func waitFor(_ status: Int, timeout: Double) async throws -> (Int, [String]) {
-                let deadline = Date().addingTimeInterval(timeout)
-                var last = try await health()
-                while last.0 != status && Date() < deadline {
-                    try await pause(0.25)
-                    last = try await health()
-                }
-                return last
-            }
-            let up = try await waitFor(200, timeout: 20)
-            #expect(up.0 == 200 && up.1.isEmpty, "\(up)")
+            #expect(try await serve.waitForHealth(200, timeout: 20) != nil)
+            #expect(try await serve.health().failing.isEmpty)
             pulse.kill()
-            let down = try await waitFor(503, timeout: 15)
-            #expect(down.0 == 503 && down.1 == ["audio"], "\(down)")
+            #expect(try await serve.waitForHealth(503, timeout: 15) != nil)
+            #expect(try await serve.health().failing == ["audio"])
             try pulse.start()
-            let back = try await waitFor(200, timeout: 30)
-            #expect(back.0 == 200, "\(back)")
+            #expect(try await serve.waitForHealth(200, timeout: 30) != nil)
             let metrics = try await parsePrometheus(try await HTTPExchange.send(serve.url("/metrics")).text)
             #expect((metrics["hark_capture_losses_total"] ?? 0) >= 1 && (metrics["hark_capture_recoveries_total"] ?? 0) >= 1)
         }

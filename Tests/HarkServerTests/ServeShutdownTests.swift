@@ -15,14 +15,7 @@ extension ServeSuites {
             for client in clients {
                 #expect(try await client.waitFor(timeout: 30) { $0.type == "event" } != nil, "no event reached a client")
             }
-            let process = serve.process.process
-            let exitSeconds = try await offThread { () -> Double in
-                let sent = Date()
-                process.terminate()
-                process.waitUntilExit()
-                return Date().timeIntervalSince(sent)
-            }
-            let result = try await serve.process.finish()
+            let (exitSeconds, result) = try await serve.stopTimed()
             #expect(result.status == 0, "\(result.stderr.suffix(2000))")
             #expect(exitSeconds < 2.0, "exited \(exitSeconds) s after SIGTERM")
 
@@ -60,14 +53,7 @@ extension ServeSuites {
                 Task { try await HTTPExchange.send(url, method: "POST", body: long, headers: ["Content-Type": "audio/wav"]) }
             }
             try await pause(3)  // the first is in analysis, the others wait
-            let process = serve.process.process
-            let exitSeconds = try await offThread { () -> Double in
-                let sent = Date()
-                process.terminate()
-                process.waitUntilExit()
-                return Date().timeIntervalSince(sent)
-            }
-            let result = try await serve.process.finish()
+            let (exitSeconds, result) = try await serve.stopTimed()
             #expect(result.status == 0, "\(result.stderr.suffix(2000))")
             #expect(exitSeconds < 2.0, "exited \(exitSeconds) s after SIGTERM")
             // The analysis stops between windows before the process exits: exiting under a running

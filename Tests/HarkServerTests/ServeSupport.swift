@@ -41,6 +41,34 @@ struct ServeProcess {
         process.process.terminate()
         return try await process.finish()
     }
+
+    /// SIGTERM, timed until the process is gone; then everything it printed.
+    func stopTimed() async throws -> (seconds: Double, result: HarkProcess.Result) {
+        let process = process.process
+        let seconds = try await offThread { () -> Double in
+            let sent = Date()
+            process.terminate()
+            process.waitUntilExit()
+            return Date().timeIntervalSince(sent)
+        }
+        return (seconds, try await self.process.finish())
+    }
+
+    /// `/health`: the status and the failing checks it names.
+    func health() async throws -> (status: Int, failing: [String]) {
+        let r = try await HTTPExchange.send(url("/health"))
+        return (r.status, r.json?["failing"] as? [String] ?? ["?"])
+    }
+
+    /// Polls `/health` every 0.1 s until it answers `status`; the seconds it took, nil on timeout.
+    func waitForHealth(_ status: Int, timeout: Double) async throws -> Double? {
+        let started = Date()
+        while Date().timeIntervalSince(started) < timeout {
+            if try await health().status == status { return Date().timeIntervalSince(started) }
+            try await pause(0.1)
+        }
+        return nil
+    }
 }
 
 /// One HTTP exchange over a real socket.
