@@ -7,10 +7,12 @@ let package = Package(
     name: "HarkFuzz",
     dependencies: [.package(name: "Hark", path: "..")],
     targets: [
+        // libFuzzer's driver, called from each target's top-level code.
+        .target(name: "FuzzDriver"),
         // Bytes → decode → mixdown → resample → log-mel → model.
-        .executableTarget(name: "fuzz-decode", dependencies: [.product(name: "HarkFuzzable", package: "Hark")]),
+        .executableTarget(name: "fuzz-decode", dependencies: ["FuzzDriver", .product(name: "HarkFuzzable", package: "Hark")]),
         // POST /v1/classify bodies (raw, JSON base64, multipart) and live-socket client messages.
-        .executableTarget(name: "fuzz-requests", dependencies: [.product(name: "HarkFuzzable", package: "Hark")]),
+        .executableTarget(name: "fuzz-requests", dependencies: ["FuzzDriver", .product(name: "HarkFuzzable", package: "Hark")]),
     ],
     swiftLanguageModes: [.v6]
 )

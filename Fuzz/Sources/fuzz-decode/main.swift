@@ -4,6 +4,7 @@
 // on one input in 16 (chosen by the input's bytes, so a run replays): under AddressSanitizer it
 // costs ~50× the rest, and it only ever sees finite log-mels of a fixed shape.
 import Foundation
+import FuzzDriver
 import HarkClassifier
 
 /// The shipped first network (small and fast), loaded once.
@@ -32,11 +33,4 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
-// libFuzzer's driver (linked from its no-main runtime by scripts/fuzz.sh) runs `fuzz` on every input.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runDriver(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-               _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
-
-var argc = CommandLine.argc
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(runDriver(&argc, &argv) { data, size in fuzz(data, size) })
+runLibFuzzer { data, size in fuzz(data, size) }

@@ -2,6 +2,7 @@
 // (raw audio, JSON with base64, multipart/form-data) and a live-socket subscribe message or query
 // string. Every input must end in a value or a typed error, never a crash.
 import Foundation
+import FuzzDriver
 import HarkLiveProtocol
 import HarkUploads
 import NIOCore
@@ -38,11 +39,4 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
-// libFuzzer's driver (linked from its no-main runtime by scripts/fuzz.sh) runs `fuzz` on every input.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runDriver(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-               _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
-
-var argc = CommandLine.argc
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(runDriver(&argc, &argv) { data, size in fuzz(data, size) })
+runLibFuzzer { data, size in fuzz(data, size) }
