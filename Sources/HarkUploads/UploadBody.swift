@@ -66,8 +66,7 @@ public struct UploadBody: Sendable {
         guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty, boundary.count <= 200 else {
             throw .bad("multipart/form-data without a boundary")
         }
-        let raw = Array(body.readableBytesView)
-        guard headerNamesAreASCII(raw, boundary: Array(boundary.utf8)) else {
+        guard headerNamesAreASCII(body.readableBytesView, boundary: Array(boundary.utf8)) else {
             throw .bad("the multipart/form-data body is malformed: a part's header name is not ASCII")
         }
         var parts: [(headers: [String: String], body: [UInt8])] = []
@@ -100,18 +99,20 @@ public struct UploadBody: Sendable {
     /// reads header names after a `--boundary` and until the blank line that ends a part's headers,
     /// a name running to its line's ':' (or the line's end); this checks those bytes after *every*
     /// occurrence of the boundary, a superset of what the parser visits.
-    static func headerNamesAreASCII(_ body: [UInt8], boundary: [UInt8]) -> Bool {
+    static func headerNamesAreASCII<Bytes: RandomAccessCollection<UInt8>>(_ body: Bytes, boundary: [UInt8]) -> Bool
+        where Bytes.Index == Int
+    {
         let delimiter: [UInt8] = Array("--".utf8) + boundary
         let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n"), colon = UInt8(ascii: ":")
-        var searchFrom = 0
+        var searchFrom = body.startIndex
         while let start = body[searchFrom...].firstIndex(of: delimiter[0]) {
             searchFrom = start + 1
-            guard body.count - start >= delimiter.count, body[start..<(start + delimiter.count)].elementsEqual(delimiter) else { continue }
+            guard body.endIndex - start >= delimiter.count, body[start..<(start + delimiter.count)].elementsEqual(delimiter) else { continue }
             // Skip the rest of the delimiter's line, then check each header line's name.
             guard var line = body[(start + delimiter.count)...].firstIndex(of: cr).map({ $0 + 1 }) else { return true }
-            while line < body.count {
+            while line < body.endIndex {
                 if body[line] == lf { line += 1 }
-                let end = body[line...].firstIndex(of: cr) ?? body.count
+                let end = body[line...].firstIndex(of: cr) ?? body.endIndex
                 if end == line { break }  // the blank line: the part's body follows
                 let nameEnd = body[line..<end].firstIndex(of: colon) ?? end
                 if body[line..<nameEnd].contains(where: { $0 >= 0x80 }) { return false }
