@@ -84,7 +84,14 @@ extension ServeSuites {
             #expect(tooLong.status == 413 && tooLong.text.contains("600"), "\(tooLong.status) \(tooLong.text)")
 
             // The server still serves, and the live stream still runs without dropping windows.
-            let first = try #require(try await HTTPExchange.send(serve.url("/v1/status")).json?["summary"] as? [String: Any])
+            // The refusals come back in well under the first window's 5 s (a declared 20 MB + 1 is
+            // refused unread): wait for the stream's first verdict before comparing.
+            var first: [String: Any] = [:]
+            for _ in 0..<200 {
+                first = try #require(try await HTTPExchange.send(serve.url("/v1/status")).json?["summary"] as? [String: Any])
+                if (first["windows_classified"] as? Int ?? 0) > 0 { break }
+                try await pause(0.1)
+            }
             try await pause(2.5)
             let later = try #require(try await HTTPExchange.send(serve.url("/v1/status")).json?["summary"] as? [String: Any])
             #expect((later["windows_classified"] as? Int ?? 0) > (first["windows_classified"] as? Int ?? 0))
