@@ -76,7 +76,10 @@ import TestSupport
         #expect(out.windows.map(\.droppedBefore).reduce(0, +) > 0)
         // Sequence numbers skip exactly the dropped windows.
         #expect(out.windows.last.map { $0.sequence + 1 - out.windows.count } == out.windows.map(\.droppedBefore).reduce(0, +))
-        #expect(elapsed < seconds + 2.5, "took \(elapsed) s for \(seconds) s of audio")
+        // Classifying every window would take 25 × 1 s; capture that kept real time ends near 8 s.
+        // The bound sits between the two so that a loaded CI machine (this suite shares two cores
+        // with the rest of the run) cannot fail it, while a blocking capture still would.
+        #expect(elapsed < 25 * 1.0 * 0.7, "took \(elapsed) s for \(seconds) s of audio")
         #expect(abs(summary.streamSeconds - seconds) < 0.05)
     }
 
