@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "HarkAnalysisTests", dependencies: ["HarkAnalysis", "HarkClassifier", "HarkFeatures", "TestSupport"]),
         .testTarget(name: "HarkCaptureTests", dependencies: ["HarkCapture", "TestSupport"]),
         .testTarget(name: "HarkStreamTests", dependencies: ["HarkStream", "HarkClassifier", "HarkAnalysis", "HarkFeatures", "HarkEngine", "TestSupport"]),
-        .testTarget(name: "HarkConfigTests", dependencies: ["HarkConfig", "TestSupport"]),
+        .testTarget(name: "HarkConfigTests", dependencies: ["HarkConfig", "HarkEngine", "TestSupport"]),
         // Runs the built `hark` binary; depending on it makes `swift test` build it first.
         .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkAnalysis", "HarkClassifier", "HarkEngine", "TestSupport"]),
         // `hark serve` over real sockets: the built binary, WebSocket clients, uploads.

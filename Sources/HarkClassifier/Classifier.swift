@@ -27,14 +27,54 @@ public struct WindowPrediction: Sendable {
     public var featureMaps: [String: FeatureMap]
     /// The maps member's log-mel of the window, [n_mels × frames] in dB, when asked for.
     public var logMel: [Float]?
+    /// The crops inside the window and their probabilities (the members' mean, crop by crop): where
+    /// in the window the evidence lies. Empty when the members' crops do not line up.
+    public var crops: [CropScore]
 
     public init(start: Double, top: [ScoredLabel], probabilities: [Float], featureMaps: [String: FeatureMap] = [:],
-                logMel: [Float]? = nil) {
+                logMel: [Float]? = nil, crops: [CropScore] = []) {
         self.start = start
         self.top = top
         self.probabilities = probabilities
         self.featureMaps = featureMaps
         self.logMel = logMel
+        self.crops = crops
+    }
+}
+
+/// A part of a window that a network scored on its own.
+public struct CropScore: Sendable, Equatable {
+    /// Seconds from the start of the window (or of the stream, once the pipeline places it).
+    public var start: Double
+    public var end: Double
+    public var probabilities: [Float]
+
+    public init(start: Double, end: Double, probabilities: [Float]) {
+        self.start = start
+        self.end = end
+        self.probabilities = probabilities
+    }
+
+    /// Members line up crop by crop when they have as many crops inside the window, each within
+    /// this much of the other's place (members' frames differ by a fraction of a frame).
+    static let alignmentSeconds = 0.05
+
+    /// The crop-by-crop mean over members, or nil when their crops do not line up.
+    static func mean(_ members: [[CropScore]]) -> [CropScore]? {
+        guard let first = members.first else { return nil }
+        for other in members.dropFirst() {
+            guard other.count == first.count,
+                  zip(other, first).allSatisfy({ abs($0.start - $1.start) <= alignmentSeconds && abs($0.end - $1.end) <= alignmentSeconds })
+            else { return nil }
+        }
+        let scale = 1 / Float(members.count)
+        return first.indices.map { k in
+            var sum = [Float](repeating: 0, count: first[k].probabilities.count)
+            for member in members {
+                for c in sum.indices { sum[c] += member[k].probabilities[c] }
+            }
+            return CropScore(start: first[k].start, end: first[k].end, probabilities: sum.map { $0 * scale })
+        }
     }
 }
 
@@ -109,6 +149,7 @@ public final class Classifier: WindowClassifying {
         var mapsLogMel: [Float]?
         // Members on the same front-end (normalisation is the session's) share one resample and log-mel.
         var logMels: [(parameters: LogMelParameters, mel: [Float])] = []
+        var memberCrops: [[CropScore]] = []
         for (i, member) in members.enumerated() {
             let mel: [Float]
             if let shared = logMels.first(where: { $0.parameters == member.parameters }) {
@@ -123,10 +164,12 @@ public final class Classifier: WindowClassifying {
                 if includeLogMel { mapsLogMel = mel }
             }
             for c in sum.indices { sum[c] += scored.probabilities[c] }
+            memberCrops.append(scored.crops)
         }
         let scale = 1 / Float(members.count)
         var result = prediction(sum.map { $0 * scale }, featureMaps: featureMaps, start: start, topK: topK)
         result.logMel = mapsLogMel
+        result.crops = CropScore.mean(memberCrops) ?? []
         return result
     }
 
@@ -137,7 +180,9 @@ public final class Classifier: WindowClassifying {
             throw ClassifierError.ensembleNeedsAudio(model: model.name, members: members.count)
         }
         let scored = try members[0].score(logMel: mel, taps: taps)
-        return prediction(scored.probabilities, featureMaps: scored.featureMaps, start: start, topK: topK)
+        var result = prediction(scored.probabilities, featureMaps: scored.featureMaps, start: start, topK: topK)
+        result.crops = scored.crops
+        return result
     }
 
     private func prediction(_ probabilities: [Float], featureMaps: [String: FeatureMap], start: Double, topK: Int) -> WindowPrediction {

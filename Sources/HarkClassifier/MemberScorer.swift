@@ -41,24 +41,30 @@ public final class MemberScorer {
         return features
     }
 
-    /// Probabilities under the card's protocol, and the whole window's feature maps for `taps`.
-    func score(logMel mel: [Float], taps: Set<String>) throws -> (probabilities: [Float], featureMaps: [String: FeatureMap]) {
+    /// Probabilities under the card's protocol, the crops that lie inside the window with their own
+    /// probabilities (the detector's evidence), and the whole window's feature maps for `taps`.
+    func score(logMel mel: [Float], taps: Set<String>) throws -> MemberScore {
         guard let cropSession else {
             let inference = try session.run(logMel: mel, taps: taps)
-            return (inference.probabilities, inference.featureMaps)
+            let whole = CropScore(start: 0, end: parameters.windowSeconds, probabilities: inference.probabilities)
+            return MemberScore(probabilities: inference.probabilities, crops: [whole], featureMaps: inference.featureMaps)
         }
-        let probabilities = try cropAveragedProbabilities(mel, crops: cropSession.crops, session: cropSession.session)
-        return (probabilities, taps.isEmpty ? [:] : try session.run(logMel: mel, taps: taps).featureMaps)
+        let (probabilities, crops) = try cropAveragedProbabilities(mel, crops: cropSession.crops, session: cropSession.session)
+        return MemberScore(probabilities: probabilities, crops: crops,
+                           featureMaps: taps.isEmpty ? [:] : try session.run(logMel: mel, taps: taps).featureMaps)
     }
 
-    /// Mean softmax over the card's crops of a [n_mels × frames] log-mel window.
+    /// Mean softmax over the card's crops of a [n_mels × frames] log-mel window, and the crops that
+    /// do not wrap around the window's end, placed in seconds from its start.
     private func cropAveragedProbabilities(_ mel: [Float], crops: ModelCard.Crops,
-                                           session: InferenceSession) throws -> [Float] {
+                                           session: InferenceSession) throws -> ([Float], [CropScore]) {
         let mels = parameters.nMels, frames = parameters.frames
         guard mel.count == mels * frames else {
             throw EngineError.wrongInputSize(expected: mels * frames, got: mel.count)
         }
         var sum = [Float](repeating: 0, count: network.labels.count)
+        var inside: [CropScore] = []
+        let secondsPerFrame = parameters.windowSeconds / Double(frames)
         if crop.count != mels * crops.frames { crop = [Float](repeating: 0, count: mels * crops.frames) }
         for first in crops.starts(windowFrames: frames) {
             for m in 0..<mels {
@@ -68,8 +74,19 @@ public final class MemberScorer {
             }
             let p = try session.run(logMel: crop).probabilities
             for i in sum.indices { sum[i] += p[i] }
+            if first + crops.frames <= frames {
+                inside.append(CropScore(start: Double(first) * secondsPerFrame,
+                                        end: Double(first + crops.frames) * secondsPerFrame, probabilities: p))
+            }
         }
         let scale = 1 / Float(crops.count)
-        return sum.map { $0 * scale }
+        return (sum.map { $0 * scale }, inside)
     }
+}
+
+/// One member's verdict on a window.
+struct MemberScore {
+    var probabilities: [Float]
+    var crops: [CropScore]
+    var featureMaps: [String: FeatureMap]
 }

@@ -64,6 +64,9 @@ public struct ModelEnsemble: Sendable {
         return index
     }
     public var labels: [ModelCard.Label] { primary.labels }
+    /// The detector settings fitted for what this model scores: the ensemble card's for an
+    /// ensemble (its averaged scores are not any member's), the network's own for one network.
+    public var detection: DetectionCalibration? { card != nil ? card?.detection : primary.card.detection }
     /// Seconds of audio per window (the same for every member).
     public var windowSeconds: Double { primary.card.frontend.logMel.windowSeconds }
     /// The front-end whose rate audio is prepared at: the highest-rate member's, so that no member

@@ -17,7 +17,7 @@ public enum ConfigFile {
     static let detectorKeys: [String: Kind] = [
         "on_threshold": .number, "off_threshold": .number, "confirm_windows": .integer, "confirm_of": .integer,
         "hold_seconds": .number, "energy_gate_dbfs": .number, "update_interval_seconds": .number, "allow": .strings,
-        "deny": .strings,
+        "deny": .strings, "detection_score": .string,
     ]
 
     public static func load(path: String) throws(ConfigurationError) -> Overrides {
@@ -63,6 +63,7 @@ public enum ConfigFile {
             o.updateIntervalSeconds = try number(detector, "update_interval_seconds")
             o.allow = try strings(detector, "allow")
             o.deny = try strings(detector, "deny")
+            o.detectionScore = try string(detector, "detection_score")
             if let thresholds = detector["thresholds"]?.table {
                 for label in thresholds.keys {
                     guard let pair = thresholds[label]?.table, let on = try number(pair, "on") else {

@@ -1,3 +1,4 @@
+import HarkEngine
 import HarkStream
 
 /// Listen settings that a layer (the config file, then the command line) may set. Unset fields
@@ -9,6 +10,8 @@ public struct ListenOverrides: Sendable, Equatable {
     public var hopSeconds: Double?
     public var topK: Int?
     public var emit: [String]?
+    /// `DetectionScore`'s raw value.
+    public var detectionScore: String?
     public var onThreshold: Float?
     public var offThreshold: Float?
     public var classThresholds: [String: DetectorConfig.Thresholds] = [:]
@@ -24,7 +27,7 @@ public struct ListenOverrides: Sendable, Equatable {
     public init() {}
 
     /// The kinds of line `--emit` accepts.
-    public static let emitKinds = ["events", "windows", "status"]
+    public static let emitKinds = ["events", "windows", "scores", "status"]
 
     /// `self` wins where set; per-class thresholds merge by label.
     public func over(_ base: ListenOverrides) -> ListenOverrides {
@@ -35,6 +38,7 @@ public struct ListenOverrides: Sendable, Equatable {
         m.hopSeconds = hopSeconds ?? base.hopSeconds
         m.topK = topK ?? base.topK
         m.emit = emit ?? base.emit
+        m.detectionScore = detectionScore ?? base.detectionScore
         m.onThreshold = onThreshold ?? base.onThreshold
         m.offThreshold = offThreshold ?? base.offThreshold
         m.classThresholds = base.classThresholds.merging(classThresholds) { _, new in new }
@@ -49,6 +53,25 @@ public struct ListenOverrides: Sendable, Equatable {
         return m
     }
 
+    /// These settings over a model card's fitted detection settings, which sit below every other
+    /// layer. A global threshold set above (file, environment or flag) also sets aside the card's
+    /// per-class thresholds: whoever asks for one threshold gets it for every class.
+    public func over(calibration c: DetectionCalibration?) -> ListenOverrides {
+        guard let c else { return self }
+        var card = ListenOverrides()
+        card.detectionScore = c.score
+        card.hopSeconds = c.hopSeconds
+        card.onThreshold = c.defaultThresholds?.on
+        card.offThreshold = c.defaultThresholds?.off
+        if onThreshold == nil && offThreshold == nil {
+            card.classThresholds = (c.thresholds ?? [:]).mapValues { DetectorConfig.Thresholds(on: $0.on, off: $0.off) }
+        }
+        card.confirmWindows = c.confirmWindows
+        card.confirmOf = c.confirmOf
+        card.holdSeconds = c.holdSeconds
+        return over(card)
+    }
+
     /// The resulting live settings (validated later against the model's labels).
     public func settings() throws(ConfigurationError) -> LiveSettings {
         var s = LiveSettings()
@@ -60,6 +83,12 @@ public struct ListenOverrides: Sendable, Equatable {
         }
         for kind in emit ?? [] where !Self.emitKinds.contains(kind) {
             throw .invalid("emit: unknown kind '\(kind)'; use \(Self.emitKinds.joined(separator: ", "))")
+        }
+        if let v = detectionScore {
+            guard let rule = DetectionScore(rawValue: v) else {
+                throw .invalid("detection_score: '\(v)' is not one of \(DetectionScore.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            d.score = rule
         }
         if let v = onThreshold { d.thresholds.on = v }
         if let v = offThreshold { d.thresholds.off = v }
@@ -81,6 +110,8 @@ public struct ListenOverrides: Sendable, Equatable {
 
     /// Status lines go to stdout only when asked for (`--emit status`).
     public var emitsStatusOnStdout: Bool { (emit ?? []).contains("status") }
-    /// Every window's top-k on stdout (`--emit windows`).
-    public var emitsWindowsOnStdout: Bool { (emit ?? []).contains("windows") }
+    /// Every window's top-k on stdout (`--emit windows`, or `scores`, which adds to them).
+    public var emitsWindowsOnStdout: Bool { (emit ?? []).contains("windows") || emitsScoresOnStdout }
+    /// Window lines carry every class's detection score (`--emit scores`).
+    public var emitsScoresOnStdout: Bool { (emit ?? []).contains("scores") }
 }

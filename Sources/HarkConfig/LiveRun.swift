@@ -32,19 +32,23 @@ public struct LiveOptions: Sendable {
 public struct LiveRun: Sendable {
     public let pipeline: LivePipeline
     public let model: ModelEnsemble
-    /// The resolved layers: flags over the environment over the file.
+    /// The resolved layers: flags over the environment over the file over the model card's `detection`.
     public let overrides: Overrides
     public let settings: LiveSettings
     public let source: SourceSpec
     /// What the operator should hear before the run starts (say, no microphone: the demo plays).
     public let notices: [String]
 
-    /// Layers the settings (defaults ← file ← `HARK_…` environment ← flags), picks the source (the microphone, else the
+    /// Layers the settings (defaults ← the model card's fitted detection ← file ← `HARK_…` environment ← flags), picks the source (the microphone, else the
     /// demo), applies the back-pressure rule (files and stdin may wait for the model unless paced;
     /// devices never do), sets the BLAS threads, loads the model and builds the pipeline.
     public static func build(_ options: LiveOptions) throws -> LiveRun {
         let fromFile = try loadConfig(options.configPath)
-        let overrides = options.flags.over(try ConfigFile.environment().over(fromFile))
+        var overrides = options.flags.over(try ConfigFile.environment().over(fromFile))
+        // The model first: its card's fitted detection settings are the layer under all the others.
+        let modelPath = try ModelLocator.locate(explicit: overrides.listen.model)
+        let model = try ModelEnsemble.load(cardPath: modelPath)
+        overrides.listen = overrides.listen.over(calibration: model.detection)
         var settings = try overrides.listen.settings()
         var notices: [String] = []
         let explicit = overrides.listen.source
@@ -71,10 +75,8 @@ public struct LiveRun: Sendable {
         case .alsa, .pulse: settings.backPressure = false
         }
         settings.paceToRealTime = options.realtime || playsDemo
-        let modelPath = try ModelLocator.locate(explicit: overrides.listen.model)
         BLASThreads.set(overrides.listen.threads ?? 1)
         settings.startupNote = BLASKernel.genericKernelAdvice   // on the status channel: stderr stays JSON lines
-        let model = try ModelEnsemble.load(cardPath: modelPath)
         let factory = try SourceFactory(spec: spec, loops: options.loops || (playsDemo && options.loopsDemo), format: options.format,
                                         rate: options.rate, channels: options.channels)
         let server = try overrides.server.settings()

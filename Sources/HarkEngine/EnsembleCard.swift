@@ -13,6 +13,8 @@ public struct EnsembleCard: Codable, Sendable {
     public var evaluation: ModelCard.Evaluation?
     public var training: ModelCard.Training?
     public var license: ModelCard.License?
+    /// Event-detector settings fitted for the ensemble's averaged scores; nil = Hark's defaults.
+    public var detection: DetectionCalibration?
 
     public static func load(path: String) throws(EngineError) -> EnsembleCard {
         let card = try CardFile.decode(EnsembleCard.self, path: path)

@@ -18,6 +18,8 @@ public struct ModelCard: Codable, Sendable {
     public var license: License?
     /// How a window is scored when the model was trained on shorter crops; nil = whole windows.
     public var crops: Crops?
+    /// Event-detector settings fitted for this network on validation streams; nil = Hark's defaults.
+    public var detection: DetectionCalibration?
 
     public struct Architecture: Codable, Sendable, Equatable {
         public enum Stem: String, Codable, Sendable {
@@ -147,6 +149,7 @@ public struct ModelCard: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case format, name, description, architecture, frontend, labels, layers, weights, evaluation, training, license, crops
+        case detection
     }
 
     public static func load(path: String) throws(EngineError) -> ModelCard {

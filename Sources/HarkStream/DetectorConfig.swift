@@ -15,6 +15,8 @@ public struct DetectorConfig: Sendable, Equatable {
 
     public static let defaultThresholds = Thresholds(on: 0.5, off: 0.3)
 
+    /// What is compared with the thresholds (a model card's `detection` section may choose).
+    public var score = DetectionScore.window
     public var thresholds = DetectorConfig.defaultThresholds
     /// Per-class overrides, by label.
     public var classThresholds: [String: Thresholds] = [:]

@@ -10,30 +10,37 @@ public struct DetectedEvent: Sendable, Equatable {
     public var score: Float
     public var peakScore: Float
     public var meanScore: Float
-    /// Stream seconds: the start of the first window that scored ≥ on…
+    /// Stream seconds: where the sound began in the first window that scored ≥ on (placed by its
+    /// crops and energy envelope; that window's start without them)…
     public var start: Double
-    /// …and, on `end`, the end of the last window that scored ≥ off.
+    /// …and, on `end`, where it ended in the windows that scored ≥ off (their end without crops).
     public var end: Double?
     /// Stream seconds of the window end that produced this report.
     public var streamTime: Double
     public var windows: Int
 }
 
-/// Turns per-window class probabilities into start/update/end events with per-class
-/// hysteresis, N-of-M confirmation, a hold time and allow/deny lists. Pure logic, no clocks:
-/// time is the stream time of each window. Not thread-safe; one detector per pipeline.
+/// Turns per-window class scores into start/update/end events with per-class hysteresis, N-of-M
+/// confirmation, a hold time and allow/deny lists, and places each event's start and end inside
+/// the windows (`WindowEvidence.onset`/`offset`). Pure logic, no clocks: time is the stream time of
+/// each window. Not thread-safe; one detector per pipeline, owned by the output queue.
 public struct EventDetector: Sendable {
     public let config: DetectorConfig
     public let labels: [String]
     private let idPrefix: String
     private var nextID = 1
-    private var history: [[(start: Double, above: Bool)]]
+    /// Per class, the last `confirmOf` windows: whether each reached `on`, and where its sound began.
+    private var history: [[(onset: Double, above: Bool)]]
     private var active: [Int: ActiveEvent] = [:]
+    private var background = BackgroundFloor()
 
     private struct ActiveEvent: Sendable {
         var id: String
         var start: Double
+        /// The end of the last window at or above `off` (the hold counts from here)…
         var lastAboveOff: Double
+        /// …and the latest place any of those windows heard the sound end.
+        var soundEnd: Double
         var lastReport: Double
         var peak: Float
         var sum: Double
@@ -50,48 +57,61 @@ public struct EventDetector: Sendable {
     /// Events open right now, by class index.
     public var activeClasses: [Int] { active.keys.sorted() }
 
-    /// Feeds one window ([start, end) in stream seconds). `probabilities` is nil for a window
-    /// the energy gate skipped: every class scores 0.
+    /// Feeds one window ([start, end) in stream seconds) with nothing but its probabilities:
+    /// `probabilities` is nil for a window the energy gate skipped (every class scores 0).
     public mutating func update(windowStart: Double, windowEnd: Double, probabilities: [Float]?) -> [DetectedEvent] {
+        update(WindowEvidence(start: windowStart, end: windowEnd, probabilities: probabilities, rule: config.score))
+    }
+
+    /// Feeds one window's evidence.
+    public mutating func update(_ window: WindowEvidence) -> [DetectedEvent] {
         var out: [DetectedEvent] = []
+        let floor = window.envelope.map { background.update($0, windowEnd: window.end) } ?? EnergyEnvelope.silenceDBFS
         for (c, label) in labels.enumerated() where config.isAllowed(label) {
-            let score = probabilities.map { c < $0.count ? $0[c] : 0 } ?? 0
+            let score = window.scores.map { c < $0.count ? $0[c] : 0 } ?? 0
             let t = config.thresholds(for: label)
-            history[c].append((windowStart, score >= t.on))
+            let above = score >= t.on
+            history[c].append((above ? window.onset(of: c, threshold: t.on, floor: floor) : window.start, above))
             if history[c].count > config.confirmOf { history[c].removeFirst() }
 
             if var event = active[c] {
                 event.peak = max(event.peak, score)
                 event.sum += Double(score)
                 event.windows += 1
-                if score >= t.off { event.lastAboveOff = windowEnd }
-                if score < t.off && windowEnd - event.lastAboveOff >= config.holdSeconds {
-                    out.append(report(.end, c, event, score: score, at: windowEnd, end: event.lastAboveOff))
+                if score >= t.off {
+                    event.lastAboveOff = window.end
+                    // Only a crop that holds a sound moves the end: a quiet crop's score is an echo of the sound.
+                    let heard = window.offset(of: c, threshold: t.off, floor: floor)
+                    if heard.placed { event.soundEnd = max(event.soundEnd, heard.time) }
+                }
+                if score < t.off && window.end - event.lastAboveOff >= config.holdSeconds {
+                    out.append(report(.end, c, event, score: score, at: window.end, end: event.soundEnd))
                     active[c] = nil
                     history[c].removeAll()
                     continue
                 }
-                if windowEnd - event.lastReport >= config.updateIntervalSeconds {
-                    event.lastReport = windowEnd
-                    out.append(report(.update, c, event, score: score, at: windowEnd, end: nil))
+                if window.end - event.lastReport >= config.updateIntervalSeconds {
+                    event.lastReport = window.end
+                    out.append(report(.update, c, event, score: score, at: window.end, end: nil))
                 }
                 active[c] = event
             } else if history[c].filter(\.above).count >= config.confirmWindows {
-                let first = history[c].first(where: \.above)?.start ?? windowStart
-                let event = ActiveEvent(id: "\(idPrefix)-\(nextID)", start: first, lastAboveOff: windowEnd,
-                                        lastReport: windowEnd, peak: score, sum: Double(score), windows: 1)
+                let first = history[c].first(where: \.above)?.onset ?? window.start
+                let soundEnd = max(first, window.offset(of: c, threshold: t.off, floor: floor).time)
+                let event = ActiveEvent(id: "\(idPrefix)-\(nextID)", start: first, lastAboveOff: window.end, soundEnd: soundEnd,
+                                        lastReport: window.end, peak: score, sum: Double(score), windows: 1)
                 nextID += 1
                 active[c] = event
-                out.append(report(.start, c, event, score: score, at: windowEnd, end: nil))
+                out.append(report(.start, c, event, score: score, at: window.end, end: nil))
             }
         }
         return out
     }
 
-    /// Ends every open event (shutdown or end of stream), at its last window above `off`.
+    /// Ends every open event (shutdown or end of stream), where its sound was last heard.
     public mutating func finish(at streamTime: Double) -> [DetectedEvent] {
         let ended = active.sorted { $0.key < $1.key }.map { c, event in
-            report(.end, c, event, score: 0, at: streamTime, end: event.lastAboveOff)
+            report(.end, c, event, score: 0, at: streamTime, end: event.soundEnd)
         }
         active.removeAll()
         for c in history.indices { history[c].removeAll() }

@@ -6,12 +6,15 @@ import Foundation
 /// Not thread-safe: one consumer thread writes.
 public final class JSONLinesOutput: @unchecked Sendable {
     private let windows: Bool
+    private let scores: Bool
     private let output: FileHandle
     private let statusOutput: FileHandle
     private let encoder = JSONEncoder()
 
-    public init(windows: Bool, output: FileHandle = .standardOutput, statusOutput: FileHandle = .standardError) {
-        self.windows = windows
+    /// - Parameter scores: window lines carry every class's detection score (`--emit scores`).
+    public init(windows: Bool, scores: Bool = false, output: FileHandle = .standardOutput, statusOutput: FileHandle = .standardError) {
+        self.windows = windows || scores
+        self.scores = scores
         self.output = output
         self.statusOutput = statusOutput
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -28,7 +31,7 @@ public final class JSONLinesOutput: @unchecked Sendable {
         case .status(let s): message = .status(s)
         case .window(let w):
             guard windows else { return }
-            message = .window(WindowMessage(w))
+            message = .window(WindowMessage(w, withScores: scores))
         }
         var line = try encoder.encode(message)
         line.append(0x0A)

@@ -89,12 +89,15 @@ public struct WindowMessage: Sendable, Encodable {
     public var top: [ScoredLabel]
     /// From the capture of the window's last sample to the result's publication.
     public var latencyMilliseconds: Double
+    /// Every class's detection score, by class index (`--emit scores`; absent otherwise, null when gated).
+    public var detectionScores: [Float]??
 
     enum CodingKeys: String, CodingKey {
         case type, start, end, wallTime = "wall_time", rmsDBFS = "rms_dbfs", gated, top, latencyMilliseconds = "latency_ms"
+        case detectionScores = "detection_scores"
     }
 
-    public init(_ result: WindowResult) {
+    public init(_ result: WindowResult, withScores: Bool = false) {
         start = result.start
         end = result.end
         wallTime = result.wallTime
@@ -102,6 +105,7 @@ public struct WindowMessage: Sendable, Encodable {
         gated = result.gated
         top = result.top
         latencyMilliseconds = result.latencyMilliseconds
+        detectionScores = withScores ? .some(result.detectionScores) : .none
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -114,6 +118,7 @@ public struct WindowMessage: Sendable, Encodable {
         try c.encode(gated, forKey: .gated)
         try c.encode(top.map { ScoredLabel(index: $0.index, label: $0.label, emoji: $0.emoji, score: $0.score.rounded4) }, forKey: .top)
         try c.encode((latencyMilliseconds * 100).rounded() / 100, forKey: .latencyMilliseconds)
+        if let scores = detectionScores { try c.encode(scores.map { $0.map(\.rounded4) }, forKey: .detectionScores) }
     }
 }
 

@@ -317,25 +317,34 @@ public final class LivePipeline: Sendable {
             }
         }
         counters.update { gated ? ($0.windowsGated += 1) : ($0.windowsClassified += 1) }
+        // Where in the window the sound is loud: the detector places event boundaries with it.
+        let envelope = gated ? nil : EnergyEnvelope(samples: window, sampleRate: sampleRate,
+                                                     start: Double(job.start) / Double(sampleRate))
         outputSlots.wait()
         let result = prediction, audio = wanted.audio ? window : nil
         outputQueue.async { [self] in
             defer { outputSlots.signal() }
-            deliverWindow(job, rms: rms, gated: gated, prediction: result, audio: audio)
+            deliverWindow(job, rms: rms, gated: gated, prediction: result, envelope: envelope, audio: audio)
         }
     }
 
     // MARK: output queue
 
-    private func deliverWindow(_ job: WindowJob, rms: Double, gated: Bool, prediction: WindowPrediction?, audio: [Float]?) {
+    private func deliverWindow(_ job: WindowJob, rms: Double, gated: Bool, prediction: WindowPrediction?,
+                               envelope: EnergyEnvelope?, audio: [Float]?) {
         // A window that outran the stop's grace period: the detector is closed and the summary
         // sent, so an event from it could never end. (Only a model far slower than real time.)
         if shared.withLock({ $0.summarized }) { return }
         // A stream shorter than one window starts before 0 (zero-padded): report it from 0.
         let startSeconds = Double(max(job.start, 0)) / Double(sampleRate), endSeconds = Double(job.end) / Double(sampleRate)
+        // Crops are placed from the window's true start (before 0 for a zero-padded first window).
+        let offset = Double(job.start) / Double(sampleRate)
+        let evidence = WindowEvidence(
+            start: startSeconds, end: endSeconds, probabilities: prediction?.probabilities,
+            crops: (prediction?.crops ?? []).map { CropScore(start: $0.start + offset, end: $0.end + offset, probabilities: $0.probabilities) },
+            envelope: envelope, rule: settings.detector.score)
         // Confined: only the output queue touches the detector.
-        let events = detector.value.update(windowStart: startSeconds, windowEnd: endSeconds,
-                                           probabilities: prediction?.probabilities)
+        let events = detector.value.update(evidence)
         deliver(events)
         let now = DispatchTime.now().uptimeNanoseconds
         let latency = Double(now - min(job.capturedAt, now)) / 1e6
@@ -346,7 +355,7 @@ public final class LivePipeline: Sendable {
             sequence: job.sequence, start: startSeconds, end: endSeconds, wallTime: WallClock.now(),
             capturedAt: Date().timeIntervalSince1970 - latency / 1e3, latencyMilliseconds: latency,
             rmsDBFS: rms, gated: gated, droppedBefore: droppedBefore, top: prediction?.top ?? [],
-            probabilities: prediction?.probabilities, featureMaps: prediction?.featureMaps ?? [:],
+            probabilities: prediction?.probabilities, detectionScores: evidence.scores, featureMaps: prediction?.featureMaps ?? [:],
             logMel: prediction?.logMel, samples: audio)))
     }
 

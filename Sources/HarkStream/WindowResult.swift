@@ -25,6 +25,8 @@ public struct WindowResult: Sendable {
     public var droppedBefore: Int
     public var top: [ScoredLabel]
     public var probabilities: [Float]?
+    /// Per class, the score the event detector compared with its thresholds (`DetectorConfig.score`).
+    public var detectionScores: [Float]?
     /// The maps member's feature maps, for the layers any subscriber asked for.
     public var featureMaps: [String: FeatureMap]
     /// The maps member's log-mel of the window, [n_mels × frames] dB (`LiveStreamInfo.logMel`).

@@ -39,28 +39,31 @@ struct LiveArguments: ParsableArguments {
     @Option(help: "BLAS threads for the model. (default: 1)")
     var threads: Int?
 
-    @Option(help: "Seconds between windows, 0.25 to 5. (default: \(defaults.hopSeconds))")
+    @Option(help: "Seconds between windows, 0.25 to 5. (default: the model card's, else \(defaults.hopSeconds))")
     var hop: Double?
 
     @Option(name: .customLong("top-k"), help: "Classes per window line. (default: \(defaults.topK))")
     var topK: Int?
 
-    @Option(parsing: .upToNextOption, help: "What to print on stdout: events, windows, status (comma or space separated). (default: events)")
+    @Option(parsing: .upToNextOption, help: "What to print on stdout: events, windows, scores (window lines with every class's detection score), status (comma or space separated). (default: events)")
     var emit: [String] = []
 
-    @Option(name: .customLong("on-threshold"), help: "Score at which a class counts towards an event. (default: \(defaults.detector.thresholds.on))")
+    @Option(name: .customLong("detection-score"), help: "What the detector compares with its thresholds: window (the classification's mean over crops) or strongest_crop. (default: the model card's, else \(defaults.detector.score.rawValue))")
+    var detectionScore: String?
+
+    @Option(name: .customLong("on-threshold"), help: "Score at which a class counts towards an event; set, it replaces the model card's per-class thresholds. (default: the model card's calibrated thresholds, else \(defaults.detector.thresholds.on))")
     var onThreshold: Float?
 
-    @Option(name: .customLong("off-threshold"), help: "Score below which an active event starts to end (hysteresis). (default: \(defaults.detector.thresholds.off))")
+    @Option(name: .customLong("off-threshold"), help: "Score below which an active event starts to end (hysteresis); set, it replaces the model card's per-class thresholds. (default: the model card's, else \(defaults.detector.thresholds.off))")
     var offThreshold: Float?
 
     @Option(name: .customLong("threshold"), help: "Per-class thresholds LABEL=ON[:OFF], repeatable, e.g. dog=0.7:0.4.")
     var classThresholds: [String] = []
 
-    @Option(help: "N/M confirmation: start when N of the last M windows reach the on threshold. (default: \(defaults.detector.confirmWindows)/\(defaults.detector.confirmOf))")
+    @Option(help: "N/M confirmation: start when N of the last M windows reach the on threshold. (default: the model card's, else \(defaults.detector.confirmWindows)/\(defaults.detector.confirmOf))")
     var confirm: String?
 
-    @Option(help: "Seconds below the off threshold before an event ends. (default: \(defaults.detector.holdSeconds))")
+    @Option(help: "Seconds below the off threshold before an event ends. (default: the model card's, else \(defaults.detector.holdSeconds))")
     var hold: Double?
 
     @Option(name: .customLong("energy-gate"), help: "Skip windows quieter than this RMS level in dBFS. (default: \(Int(defaults.detector.energyGateDBFS)))")
@@ -113,6 +116,7 @@ struct LiveArguments: ParsableArguments {
         o.hopSeconds = hop
         o.topK = topK
         o.emit = emit.isEmpty ? nil : Self.splitList(emit)
+        o.detectionScore = detectionScore
         o.onThreshold = onThreshold
         o.offThreshold = offThreshold
         for item in classThresholds {
@@ -150,6 +154,6 @@ func announce(_ run: LiveRun, command: String) {
 
 /// JSON lines on stdout (windows with `--emit windows`; status on stderr unless `--emit status`).
 func stdoutLines(for run: LiveRun) -> JSONLinesOutput {
-    JSONLinesOutput(windows: run.overrides.listen.emitsWindowsOnStdout,
+    JSONLinesOutput(windows: run.overrides.listen.emitsWindowsOnStdout, scores: run.overrides.listen.emitsScoresOnStdout,
                     statusOutput: run.overrides.listen.emitsStatusOnStdout ? .standardOutput : .standardError)
 }

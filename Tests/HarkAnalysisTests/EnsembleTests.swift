@@ -52,6 +52,36 @@ import TestSupport
         }
     }
 
+    /// The detector's evidence: the crops inside the window, at the same places for every member
+    /// (K and M: 108 of 216 frames, V: 216 of 431), the ensemble's crop k the members' mean of crop k.
+    @Test func cropsInsideTheWindowAreTheMembersMeanCropByCrop() throws {
+        let model = try Self.ensemble()
+        let classifier = try Classifier(model: model)
+        let fixture = try ParityFixture.load(ParityFixture.shippedModelName)
+        let audio = try PreparedAudio.load(path: TestPaths.esc50Clip(fixture.clips[0].file), sampleRate: classifier.sampleRate)
+        let window = WindowSlicer(windowSamples: classifier.windowSamples, hopSamples: 1).window(audio.samples, start: 0)
+        let crops = try classifier.classify(window: window).crops
+        // 8 crops of half a window start every eighth of it; the first five do not wrap around.
+        #expect(crops.count == 5)
+        for (k, crop) in crops.enumerated() {
+            #expect(abs(crop.start - 0.625 * Double(k)) < 0.03 && abs(crop.end - crop.start - 2.5) < 0.03, "crop \(k): \(crop.start)-\(crop.end)")
+            #expect(abs(crop.probabilities.reduce(0, +) - 1) < 1e-3)
+        }
+        var memberCrops: [[CropScore]] = []
+        for member in model.members {
+            let alone = try Classifier(model: ModelEnsemble(member))
+            let own = try MemberScorer.window(window, from: classifier.sampleRate, to: member.card.frontend.logMel)
+            let padded = WindowSlicer(windowSamples: alone.windowSamples, hopSamples: 1).window(own, start: 0)
+            memberCrops.append(try alone.classify(window: padded).crops)
+        }
+        for k in crops.indices {
+            let mean = crops[k].probabilities.indices.map { c in memberCrops.map { $0[k].probabilities[c] }.reduce(0, +) / Float(memberCrops.count) }
+            #expect(maxAbsDifference(crops[k].probabilities, mean) < 1e-5, "crop \(k)")
+        }
+        // The members' crops differ from one another: the mean is not one member's copy.
+        #expect(maxAbsDifference(memberCrops[0][0].probabilities, memberCrops[1][0].probabilities) > 1e-3)
+    }
+
     @Test func evaluatorScoresTheEnsembleLikePyTorch() throws {
         let model = try Self.ensemble()
         let card = try #require(model.card)

@@ -22,7 +22,7 @@ import TestSupport
     @Test func everyLineMatchesTheFrozenSchema() async throws {
         let validator = try #require(schema)
         let path = try noiseWAV(seconds: 9)
-        let r = try await HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--emit", "events,windows,status",
+        let r = try await HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--emit", "events,scores,status",
                                      "--on-threshold", "0.0001", "--off-threshold", "0.0001", "--confirm", "1/1", "--update-interval", "2"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.isEmpty)
@@ -33,6 +33,10 @@ import TestSupport
         for line in r.lines {
             let problems = validator.problems(in: line)
             #expect(problems.isEmpty, "\(line): \(problems)")
+        }
+        // `scores` adds every class's detection score to the window lines.
+        for window in try objects(r.stdout).filter({ $0["type"] as? String == "window" }) {
+            #expect((window["detection_scores"] as? [Double])?.count == 50)
         }
         // The validator itself rejects what the schema forbids.
         #expect(!validator.problems(in: #"{"type":"event","phase":"begin"}"#).isEmpty)

@@ -1,5 +1,6 @@
 import Foundation
 import HarkConfig
+import HarkEngine
 import HarkStream
 import Testing
 import TestSupport
@@ -9,6 +10,10 @@ import TestSupport
         let o = try ConfigFile.load(path: TestPaths.root.appendingPathComponent("Config/hark.toml").path)
         let fromFile = try o.listen.settings()
         let builtIn = LiveSettings()
+        // What a model card's `detection` section fits is left to the card: the file must not mask it.
+        #expect(o.listen.hopSeconds == nil && o.listen.detectionScore == nil && o.listen.onThreshold == nil
+                && o.listen.offThreshold == nil && o.listen.confirmWindows == nil && o.listen.confirmOf == nil
+                && o.listen.holdSeconds == nil && o.listen.classThresholds.isEmpty)
         #expect(fromFile.hopSeconds == builtIn.hopSeconds)
         #expect(fromFile.topK == builtIn.topK)
         #expect(!o.listen.emitsWindowsOnStdout && !o.listen.emitsStatusOnStdout)
@@ -112,6 +117,41 @@ import TestSupport
         #expect(throws: ConfigurationError.self) { try ConfigFile.parse("[mqtt]\nnode = \"a/b\"\n") }
         #expect(throws: ConfigurationError.invalid("qos must be 0 to 2, got 3")) { try ConfigFile.parse("[mqtt]\nqos = 3\n") }
         #expect(try ConfigFile.environment(["HARK_MQTT_URL": "mqtt://10.0.0.2"]).mqtt.settings().enabled)
+    }
+
+    @Test func aCardsFittedDetectionSitsUnderEveryOtherLayer() throws {
+        let card = DetectionCalibration(score: "strongest_crop", hopSeconds: 0.5,
+                                        defaultThresholds: .init(on: 0.45, off: 0.27),
+                                        thresholds: ["dog": .init(on: 0.7, off: 0.42), "rain": .init(on: 0.3, off: 0.18)],
+                                        confirmWindows: 1, confirmOf: 1, holdSeconds: 1.5)
+        // Nothing set above the card: the card's values.
+        let plain = try ListenOverrides().over(calibration: card).settings()
+        #expect(plain.hopSeconds == 0.5 && plain.detector.score == .strongestCrop)
+        #expect(plain.detector.thresholds == .init(on: 0.45, off: 0.27))
+        #expect(plain.detector.thresholds(for: "dog") == .init(on: 0.7, off: 0.42))
+        #expect(plain.detector.thresholds(for: "siren") == .init(on: 0.45, off: 0.27))
+        #expect(plain.detector.confirmWindows == 1 && plain.detector.confirmOf == 1 && plain.detector.holdSeconds == 1.5)
+        // A per-class flag replaces that class only; other settings above the card win key by key.
+        var flags = ListenOverrides()
+        flags.classThresholds["dog"] = .init(on: 0.9, off: 0.5)
+        flags.hopSeconds = 1
+        flags.detectionScore = "window"
+        let mixed = try flags.over(calibration: card).settings()
+        #expect(mixed.detector.thresholds(for: "dog") == .init(on: 0.9, off: 0.5))
+        #expect(mixed.detector.thresholds(for: "rain") == .init(on: 0.3, off: 0.18))
+        #expect(mixed.hopSeconds == 1 && mixed.detector.score == .window && mixed.detector.confirmOf == 1)
+        // One global threshold asked for is one threshold for every class: the card's per-class ones go.
+        var global = ListenOverrides()
+        global.onThreshold = 0.6
+        let one = try global.over(calibration: card).settings()
+        #expect(one.detector.classThresholds.isEmpty)
+        #expect(one.detector.thresholds(for: "dog") == .init(on: 0.6, off: 0.27))
+        // No card section: the built-in defaults.
+        #expect(try ListenOverrides().over(calibration: nil).settings().detector == DetectorConfig())
+        // A rule that does not exist is refused by name.
+        var bad = ListenOverrides()
+        bad.detectionScore = "loudest"
+        #expect(throws: ConfigurationError.self) { try bad.settings() }
     }
 
     @Test func aMissingFileIsNamed() {
