@@ -154,6 +154,21 @@ import TestSupport
         #expect(throws: ConfigurationError.self) { try bad.settings() }
     }
 
+    /// Calibrated per-class thresholds from a card decide on hand-made scores: each class against its own.
+    @Test func theCardsPerClassThresholdsDecideEachClass() throws {
+        let card = DetectionCalibration(defaultThresholds: .init(on: 0.5, off: 0.3),
+                                        thresholds: ["dog": .init(on: 0.7, off: 0.42), "rain": .init(on: 0.3, off: 0.18)],
+                                        confirmWindows: 1, confirmOf: 1, holdSeconds: 0)
+        let config = try ListenOverrides().over(calibration: card).settings().detector
+        var detector = EventDetector(config: config, labels: ["dog", "rain", "siren"], idPrefix: "c")
+        // dog 0.6 is under its 0.7; rain 0.35 is over its 0.3; siren 0.55 is over the default 0.5.
+        var events = detector.update(windowStart: 0, windowEnd: 5, probabilities: [0.6, 0.35, 0.55])
+        #expect(events.map(\.label) == ["rain", "siren"])
+        // rain 0.2 holds (off 0.18); siren 0.2 ends (off 0.3): each class by its own off threshold.
+        events = detector.update(windowStart: 1, windowEnd: 6, probabilities: [0.6, 0.2, 0.2])
+        #expect(events.map(\.label) == ["siren"] && events.map(\.phase) == [.end])
+    }
+
     @Test func aMissingFileIsNamed() {
         #expect(throws: ConfigurationError.unreadable(path: "/nope/hark.toml", reason: "cannot read the configuration file")) {
             try ConfigFile.load(path: "/nope/hark.toml")

@@ -33,6 +33,8 @@ EXTENT_BELOW_PEAK_DB = 35.0
 EXTENT_FLOOR_DBFS = -70.0
 FRAME = RATE // 100
 PEAK_LIMIT = 0.9
+NOISE_BLOCK = 1 << 22     # 95 s
+NOISE_FADE = RATE // 2
 
 
 def frame_db(x: np.ndarray) -> np.ndarray:
@@ -61,18 +63,35 @@ def active_rms_db(x: np.ndarray) -> float:
 
 
 def noise(kind: str, samples: int, dbfs: float, rng: np.random.Generator) -> np.ndarray:
-    """White, pink (1/f power) or brown (1/f²) noise at an RMS of `dbfs`."""
+    """White, pink (1/f power) or brown (1/f²) noise at an RMS of `dbfs`, float32. Shaped in the
+    frequency domain block by block (an hour of audio in one FFT needs gigabytes), consecutive blocks
+    joined by an equal-power crossfade of NOISE_FADE samples."""
+    out = np.empty(samples, dtype=np.float32)
+    fade = np.sin(np.linspace(0, np.pi / 2, NOISE_FADE))
+    pos, tail = 0, None
+    while pos < samples:
+        block = shaped_noise(kind, NOISE_BLOCK + NOISE_FADE, rng)
+        if tail is not None:
+            block[:NOISE_FADE] = tail * fade[::-1] + block[:NOISE_FADE] * fade
+        n = min(NOISE_BLOCK, samples - pos)
+        out[pos:pos + n] = block[:n]
+        tail = block[n:n + NOISE_FADE]
+        pos += n
+    out *= np.float32(10 ** (dbfs / 20) / np.sqrt(np.mean(out.astype(np.float64) ** 2)))
+    return out
+
+
+def shaped_noise(kind: str, samples: int, rng: np.random.Generator) -> np.ndarray:
     white = rng.standard_normal(samples)
     if kind == "white":
-        shaped = white
-    else:
-        spectrum = np.fft.rfft(white)
-        f = np.fft.rfftfreq(samples, 1 / RATE)
-        f[0] = f[1]
-        spectrum /= np.sqrt(f) if kind == "pink" else f
-        shaped = np.fft.irfft(spectrum, samples)
+        return white
+    spectrum = np.fft.rfft(white)
+    f = np.fft.rfftfreq(samples, 1 / RATE)
+    f[0] = f[1]
+    spectrum /= np.sqrt(f) if kind == "pink" else f
+    shaped = np.fft.irfft(spectrum, samples)
     shaped -= shaped.mean()
-    return shaped * (10 ** (dbfs / 20) / np.sqrt(np.mean(shaped ** 2)))
+    return shaped / np.sqrt(np.mean(shaped ** 2))
 
 
 def load_clip(path: Path) -> np.ndarray:
@@ -128,7 +147,7 @@ def main() -> None:
             continue
         sound = sound[extent[0]:extent[1]]
         level = active_rms_db(sound)
-        pieces.append((cursor, sound))
+        pieces.append((cursor, sound.astype(np.float32)))
         truth.append({"onset": cursor / RATE, "offset": (cursor + len(sound)) / RATE, "label": row["category"],
                       "file": row["filename"], "fold": row["fold"], "snr_db": round(level - noise_db, 2)})
         cursor += len(sound) + int(rng.uniform(*args.gap) * RATE)
@@ -143,9 +162,9 @@ def main() -> None:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    soundfile.write(str(out / "stream.wav"), stream.astype(np.float32), RATE, subtype="PCM_16")
+    soundfile.write(str(out / "stream.wav"), stream, RATE, subtype="PCM_16")
     background = noise(args.noise, int(args.background_seconds * RATE), noise_db, rng)
-    soundfile.write(str(out / "background.wav"), background.astype(np.float32), RATE, subtype="PCM_16")
+    soundfile.write(str(out / "background.wav"), background, RATE, subtype="PCM_16")
     with open(out / "truth.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["onset", "offset", "label", "file", "fold", "snr_db"])
         w.writeheader()
