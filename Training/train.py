@@ -5,6 +5,12 @@
 
 Settings are chosen on `data.val_folds` (taken from folds 1-4); `data.test_folds` (fold 5) is scored
 once, after the last epoch, and written to metrics.json.
+
+A training may span several sittings: every `train.checkpoint_every` epochs the run's whole state goes
+to OUT/resume.pt, `--stop-after-epoch N` ends a sitting after epoch N, and the same command with
+`--resume` continues from the last state written, giving the weights an uninterrupted run gives
+(same config and thread count; Training/tests/test_resume.py checks it). metrics.json records the
+sittings and their wall time.
 """
 from __future__ import annotations
 
@@ -123,6 +129,10 @@ def main() -> None:
                     help="folder for the precomputed log-mels")
     ap.add_argument("--rescore", action="store_true",
                     help="score the finished run in --out on its test folds with this config's protocol")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue from OUT/resume.pt (written every train.checkpoint_every epochs) when there is one")
+    ap.add_argument("--stop-after-epoch", type=int, default=0, metavar="N",
+                    help="end this sitting after epoch N, its state written for --resume")
     args = ap.parse_args()
 
     cfg = load_config(args.config, args.set)
@@ -187,7 +197,38 @@ def main() -> None:
           f"{count_macs(cfg.model, cfg.frontend.n_mels, cfg.frontend.frames) / 1e9:.2f} GMAC; "
           f"features {feature_seconds:.0f} s", flush=True)
 
-    for epoch in range(1, tc.epochs + 1):
+    first_epoch, sittings = 1, []
+    resume_path = out / "resume.pt"
+    if args.resume and resume_path.exists():
+        state = torch.load(resume_path, weights_only=False)
+        if state["config"] != cfg.to_dict():
+            raise SystemExit(f"{resume_path} was written by another config; resume with the same --config and --set")
+        model.load_state_dict(state["model"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        gen.set_state(state["generator"])
+        rng.bit_generator.state = state["numpy_rng"]
+        rows, sittings = state["rows"], state["sittings"]
+        first_epoch = state["epoch"] + 1
+        print(f"resumed after epoch {state['epoch']} from {resume_path}", flush=True)
+    elif args.resume:
+        print(f"no {resume_path}: starting at epoch 1", flush=True)
+
+    def save_state(epoch: int) -> None:
+        """Everything the next epoch depends on, written atomically."""
+        state = {"config": cfg.to_dict(), "epoch": epoch, "model": model.state_dict(),
+                 "ema": ema.state_dict() if ema is not None else None, "optimizer": opt.state_dict(),
+                 "scheduler": sched.state_dict(), "torch_rng": torch.get_rng_state(), "generator": gen.get_state(),
+                 "numpy_rng": rng.bit_generator.state, "rows": rows,
+                 "sittings": sittings + [{"epochs": [first_epoch, epoch], "wall_seconds": time.time() - started,
+                                          "machine": machine_description()}]}
+        torch.save(state, out / "resume.pt.tmp")
+        os.replace(out / "resume.pt.tmp", resume_path)
+
+    for epoch in range(first_epoch, tc.epochs + 1):
         t0 = time.time()
         model.train()
         order = torch.randperm(len(x_train_db), generator=gen)
@@ -245,6 +286,13 @@ def main() -> None:
             if k != "epoch":
                 writer.add_scalar(k, v, epoch)
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+        stopping = args.stop_after_epoch and epoch == args.stop_after_epoch and epoch < tc.epochs
+        if stopping or (tc.checkpoint_every and epoch % tc.checkpoint_every == 0 and epoch < tc.epochs):
+            save_state(epoch)
+        if stopping:
+            print(f"sitting ended after epoch {epoch}; continue with --resume", flush=True)
+            writer.close()
+            return
 
     final = ema if ema is not None else model
     if ema is not None and len(x_val):
@@ -253,7 +301,9 @@ def main() -> None:
         rows[-1]["val_acc_live_weights"] = live_acc
         print(f"validation: EMA weights {rows[-1]['val_acc']:.4f}, live weights {live_acc:.4f}", flush=True)
     wall = time.time() - started
-    metrics = {"name": cfg.name, "wall_seconds": wall, "machine": machine_description(),
+    sittings = sittings + [{"epochs": [first_epoch, tc.epochs], "wall_seconds": wall, "machine": machine_description()}]
+    metrics = {"name": cfg.name, "wall_seconds": sum(s["wall_seconds"] for s in sittings), "sittings": sittings,
+               "machine": machine_description(),
                "train_folds": cfg.data.train_folds, "val_folds": cfg.data.val_folds,
                "test_folds": cfg.data.test_folds, "epochs": tc.epochs,
                "last": rows[-1]}
@@ -269,6 +319,7 @@ def main() -> None:
     torch.save({"config": cfg.to_dict(), "state_dict": final.state_dict(),
                 "normalize": {"mean": mean, "std": std}, "labels": class_names(clips),
                 "metrics": metrics}, out / "checkpoint.pt")
+    resume_path.unlink(missing_ok=True)   # the run is complete: checkpoint.pt is what stays
     plot_curves(rows, out / "curves.png", title=cfg.name)
     writer.close()
     print(f"done in {wall / 60:.1f} min → {out}", flush=True)

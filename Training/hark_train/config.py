@@ -98,6 +98,9 @@ class TrainConfig:
     # on 64 x 108 crops, 2.1x on 128 x 216 (Training/EXPERIMENTS.md, seventh round).
     precision: str = "fp32"
     val_every: int = 1             # score the validation folds every n epochs (and after the last)
+    # Write the run's whole state (weights, optimiser, scheduler, every RNG, the rows so far) to
+    # resume.pt every n epochs: `train.py --resume` continues from it exactly (0: never).
+    checkpoint_every: int = 10
     seed: int = 1
     threads: int = 2
 
