@@ -82,6 +82,22 @@ import TestSupport
         #expect(maxAbsDifference(memberCrops[0][0].probabilities, memberCrops[1][0].probabilities) > 1e-3)
     }
 
+    /// The default card carries the detector settings fitted for it (docs/detection.md), for every
+    /// class, and they are valid settings for its labels.
+    @Test func theDefaultCardCarriesItsFittedDetection() throws {
+        let model = try Self.ensemble()
+        let detection = try #require(model.detection)
+        #expect(Set(detection.thresholds?.keys.map { $0 } ?? []) == Set(model.labels.map(\.name)))
+        #expect(detection.fitted?.contains("fit.py") == true)
+        for (label, t) in detection.thresholds ?? [:] {
+            #expect(t.on > 0 && t.on <= 1 && t.off <= t.on, "\(label): \(t)")
+        }
+        // An ensemble's averaged scores are calibrated as one: its own section, not its first member's
+        // (K's card has one for K alone).
+        #expect(model.members[0].card.detection != nil && detection != model.members[0].card.detection)
+        #expect(ModelEnsemble(model.members[0]).detection == model.members[0].card.detection)
+    }
+
     @Test func evaluatorScoresTheEnsembleLikePyTorch() throws {
         let model = try Self.ensemble()
         let card = try #require(model.card)
