@@ -40,7 +40,7 @@ import TestSupport
         let rate = 8000
         let bytes = WAVWriter.data(WAVWriter.tone(frequency: 440, seconds: 7, rate: rate), channels: 1, rate: rate).dropFirst(44)  // raw s16le
         let r = try await HarkProcess.run(["listen", "--model", model, "--source", "-", "--format", "s16le", "--rate", "\(rate)",
-                                           "--emit", "windows"], stdin: Data(bytes), unsetting: [BLASKernel.environmentVariable])
+                                           "--hop", "1", "--emit", "windows"], stdin: Data(bytes), unsetting: [BLASKernel.environmentVariable])
         #expect(r.status == 0, "\(r.stderr)")
         let windows = r.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .filter { $0["type"] as? String == "window" }

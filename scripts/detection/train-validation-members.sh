@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Trains the shipped ensemble's three recipes on ESC-50 folds 1-3 (fold 4 held out) and exports them
 # as a validation ensemble under Training/runs/val-models/: the networks every detection setting is
-# chosen with (docs/detection.md); none is ever scored on fold 5. Resumes member by member: a run folder that
-# already holds its checkpoint is not trained again.
+# chosen with (docs/detection.md); none is ever scored on fold 5. Resumes: a member whose run folder
+# holds its checkpoint is not trained again, and one stopped midway continues from its resume.pt.
 #   scripts/detection/train-validation-members.sh [THREADS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,7 +18,7 @@ folds=(--set "data.train_folds=[1,2,3]" --set "data.val_folds=[4]" --set "data.t
 for recipe in hark-esc50 hark-esc50-m hark-esc50-v; do
   run=Training/runs/val-$recipe
   if [[ ! -f $run/checkpoint.pt ]]; then
-    python3 Training/train.py --config Training/configs/$recipe.toml "${folds[@]}" --out "$run"
+    python3 Training/train.py --config Training/configs/$recipe.toml "${folds[@]}" --out "$run" --resume
   fi
   python3 Training/export.py --run "$run" --name "val-$recipe" --models "$out" \
     --fixtures "$run/parity" --clips 1 --mean-maps-only \
