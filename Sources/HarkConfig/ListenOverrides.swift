@@ -64,7 +64,7 @@ public struct ListenOverrides: Sendable, Equatable {
         card.onThreshold = c.defaultThresholds?.on
         card.offThreshold = c.defaultThresholds?.off
         if onThreshold == nil && offThreshold == nil {
-            card.classThresholds = (c.thresholds ?? [:]).mapValues { DetectorConfig.Thresholds(on: $0.on, off: $0.off) }
+            card.classThresholds = c.thresholds ?? [:]
         }
         card.confirmWindows = c.confirmWindows
         card.confirmOf = c.confirmOf

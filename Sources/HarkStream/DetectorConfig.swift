@@ -1,17 +1,12 @@
+import HarkEngine
+
 /// Tunables of the event detector. Defaults are the documented ones (`hark listen --help`,
 /// Config/hark.toml); every value has a unit in its name.
 public struct DetectorConfig: Sendable, Equatable {
-    public struct Thresholds: Sendable, Equatable {
-        /// A class scoring at least `on` counts towards starting an event…
-        public var on: Float
-        /// …and an active event holds while it scores at least `off` (hysteresis: off ≤ on).
-        public var off: Float
-
-        public init(on: Float, off: Float) {
-            self.on = on
-            self.off = off
-        }
-    }
+    /// `on`: a class scoring at least this counts towards starting an event; `off`: an active event
+    /// holds while it scores at least this (hysteresis: off ≤ on). The model card's type: a card's
+    /// fitted thresholds are these.
+    public typealias Thresholds = DetectionCalibration.Thresholds
 
     public static let defaultThresholds = Thresholds(on: 0.5, off: 0.3)
 
