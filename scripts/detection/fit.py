@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Detection benchmark, part 3: fits the detector's settings for a model on validation streams.
 
-Input: for each validation stream, `hark listen --hop 0.5 --emit scores --top-k 50` run on its
+Input: for each validation stream, `hark listen --hop 0.5 --detection-score strongest_crop --emit
+scores --top-k 50` run on its
 stream.wav and on its background.wav: window lines carrying every class's detection score under the
 strongest-crop rule (`detection_scores`) and under the window rule (`top`, all 50 classes). The
 detector's per-class rules (on/off hysteresis, N-of-M confirmation, hold) are replayed on those
@@ -153,8 +154,8 @@ def choose(fits: list[dict]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", nargs="+", required=True,
-                    help="stream folders, each with stream.jsonl and background.jsonl from "
-                         "hark listen --hop 0.5 --emit scores --top-k 50")
+                    help="stream folders, each with stream.jsonl and background.jsonl from hark listen "
+                         "--hop 0.5 --detection-score strongest_crop --emit scores --top-k 50")
     ap.add_argument("--labels-card", default=str(Path(__file__).resolve().parents[2] / "Models" / "hark-esc50.json"))
     ap.add_argument("--out", required=True, help="the fitted detection section (JSON)")
     ap.add_argument("--card", help="also write it into this model or ensemble card")
