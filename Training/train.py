@@ -31,7 +31,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.augment import a_weighting_db, mixup, random_colouring, random_crop, random_gain, random_warp, spec_augment, time_shift  # noqa: E402
 from hark_train.config import load_config  # noqa: E402
-from hark_train.crops import crop_probabilities  # noqa: E402
+from hark_train.crops import crop_probabilities, crop_starts  # noqa: E402
 from hark_train.data import class_names, load_logmels  # noqa: E402
 from hark_train.model import HarkResNet, count_macs, load_run  # noqa: E402
 from hark_train.plots import plot_curves  # noqa: E402
@@ -65,11 +65,12 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor, crop_frames: int = 0, crop
     """Loss, top-1 and class probabilities; windows scored whole or as the mean over (the
     `loudest` of) their crops."""
     model.eval()
+    device = next(model.parameters()).device
     probs = []
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            xb = x[i:i + batch].contiguous(memory_format=torch.channels_last)
-            probs.append(crop_probabilities(model, xb, crop_frames, crops, loudest))
+            xb = x[i:i + batch].to(device).contiguous(memory_format=torch.channels_last)
+            probs.append(crop_probabilities(model, xb, crop_frames, crops, loudest).float().cpu())
     probs = torch.cat(probs)
     loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), y).item()
     acc = (probs.argmax(1) == y).float().mean().item()
@@ -91,6 +92,27 @@ def top_k_accuracy(probs: np.ndarray, targets: np.ndarray, k: int) -> float:
     """Share of rows whose target is among the k most probable classes."""
     top = np.argsort(-probs, 1)[:, :k]
     return float(np.mean([t in row for t, row in zip(targets, top)]))
+
+
+@torch.no_grad()
+def refresh_batch_norm(model, x: torch.Tensor, crop_frames: int, crops: int, batch: int = 100) -> None:
+    """Recomputes every batch-norm layer's running mean and variance for `model`'s weights as the
+    plain average over the training windows' scoring crops (x normalised, [N, 1, mels, T]): an
+    average of weights has no statistics of its own."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None            # a cumulative average over every batch below
+    device = next(model.parameters()).device
+    model.train()
+    total = x.shape[-1]
+    for start in (crop_starts(total, crops) if crop_frames > 0 and crops > 1 else [0]):
+        idx = (start + torch.arange(crop_frames)) % total if crop_frames > 0 and crops > 1 else torch.arange(total)
+        for i in range(0, len(x), batch):
+            model(x[i:i + batch][..., idx].to(device).contiguous(memory_format=torch.channels_last))
+    for m in norms:
+        m.momentum = 0.1
+    model.eval()
 
 
 def score_test(model, x: torch.Tensor, y: torch.Tensor, tc) -> dict:
@@ -133,6 +155,9 @@ def main() -> None:
                     help="continue from OUT/resume.pt (written every train.checkpoint_every epochs) when there is one")
     ap.add_argument("--stop-after-epoch", type=int, default=0, metavar="N",
                     help="end this sitting after epoch N, its state written for --resume")
+    ap.add_argument("--stop-after-minutes", type=float, default=0, metavar="M",
+                    help="end this sitting after the first epoch that finishes M minutes after it began, "
+                         "its state written for --resume (a lent machine's deadline)")
     args = ap.parse_args()
 
     cfg = load_config(args.config, args.set)
@@ -176,17 +201,31 @@ def main() -> None:
     if tc.precision not in ("fp32", "bf16"):
         raise ValueError(f"train.precision must be \"fp32\" or \"bf16\", not {tc.precision!r}")
     bf16 = tc.precision == "bf16"
-    if bf16 and not cpu_has_native_bf16():
+    if bf16 and tc.device == "cpu" and not cpu_has_native_bf16():
         print("warning: this CPU has no AVX512-BF16 or AMX-BF16, so bf16 autocast is emulated and runs "
               "about 3x slower than float32 (3.2x per epoch for V's and M's recipes on a 2-core Xeon, "
               "Training/EXPERIMENTS.md); "
               "--set 'train.precision=\"fp32\"' trains faster here, at the cost of no longer being the "
               "recipe's exact arithmetic", flush=True)
-    model = HarkResNet(cfg.model).to(memory_format=torch.channels_last)
+    if tc.device not in ("cpu", "cuda"):
+        raise ValueError(f"train.device must be \"cpu\" or \"cuda\", not {tc.device!r}")
+    if tc.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("train.device is \"cuda\" but torch sees no CUDA device")
+    device = torch.device(tc.device)
+    if teachers is not None:
+        teachers.to(device)
+    model = HarkResNet(cfg.model).to(device=device, memory_format=torch.channels_last)
     ema = copy.deepcopy(model) if tc.ema_decay > 0 else None
+    if tc.ema_decay > 0 and tc.swa_epochs > 0:
+        raise ValueError("train.ema_decay and train.swa_epochs are two kinds of weight average: choose one")
+    if not 0 <= tc.swa_epochs < tc.epochs:
+        raise ValueError(f"train.swa_epochs must be in [0, train.epochs), not {tc.swa_epochs}")
+    swa = torch.optim.swa_utils.AveragedModel(model) if tc.swa_epochs > 0 else None
+    swa_from = tc.epochs - tc.swa_epochs + 1   # the first epoch at the constant rate, averaged
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     steps_per_epoch = len(x_train_db) // tc.batch_size
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.lr, total_steps=tc.epochs * steps_per_epoch,
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.lr,
+                                                total_steps=(tc.epochs - tc.swa_epochs) * steps_per_epoch,
                                                 pct_start=tc.pct_start)
     num_classes = cfg.model.num_classes
 
@@ -206,6 +245,8 @@ def main() -> None:
         model.load_state_dict(state["model"])
         if ema is not None:
             ema.load_state_dict(state["ema"])
+        if swa is not None:
+            swa.load_state_dict(state["swa"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
@@ -220,7 +261,8 @@ def main() -> None:
     def save_state(epoch: int) -> None:
         """Everything the next epoch depends on, written atomically."""
         state = {"config": cfg.to_dict(), "epoch": epoch, "model": model.state_dict(),
-                 "ema": ema.state_dict() if ema is not None else None, "optimizer": opt.state_dict(),
+                 "ema": ema.state_dict() if ema is not None else None,
+                 "swa": swa.state_dict() if swa is not None else None, "optimizer": opt.state_dict(),
                  "scheduler": sched.state_dict(), "torch_rng": torch.get_rng_state(), "generator": gen.get_state(),
                  "numpy_rng": rng.bit_generator.state, "rows": rows,
                  "sittings": sittings + [{"epochs": [first_epoch, epoch], "wall_seconds": time.time() - started,
@@ -230,6 +272,10 @@ def main() -> None:
 
     for epoch in range(first_epoch, tc.epochs + 1):
         t0 = time.time()
+        averaging = swa is not None and epoch >= swa_from
+        if averaging:
+            for group in opt.param_groups:
+                group["lr"] = tc.swa_lr
         model.train()
         order = torch.randperm(len(x_train_db), generator=gen)
         tot_loss = tot_acc = seen = 0.0
@@ -254,18 +300,20 @@ def main() -> None:
                 x = random_colouring(x, tc.colour_db / std, gen)
             x = spec_augment(x, tc, gen).contiguous(memory_format=torch.channels_last)
             y_label = y.argmax(1)   # the dominant label of the mix, for train accuracy
+            x, y, y_label = x.to(device, non_blocking=True), y.to(device), y_label.to(device)
             if teachers is not None:
                 y = (1 - tc.distill_weight) * y + tc.distill_weight * teachers.probabilities(db)
             if tc.label_smoothing > 0:
                 y = y * (1 - tc.label_smoothing) + tc.label_smoothing / num_classes
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 logits = model(x)
             logits = logits.float()
             loss = torch.sum(-y * F.log_softmax(logits, 1), 1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            sched.step()
+            if not averaging:
+                sched.step()
             if ema is not None:
                 with torch.no_grad():
                     for pe, pm in zip(ema.parameters(), model.parameters()):
@@ -276,8 +324,10 @@ def main() -> None:
             tot_loss += loss.item() * n
             tot_acc += (logits.argmax(1) == y_label).float().sum().item()
             seen += n
+        if averaging:
+            swa.update_parameters(model)
         row = {"epoch": epoch, "train_loss": tot_loss / seen, "train_acc": tot_acc / seen,
-               "lr": sched.get_last_lr()[0], "epoch_seconds": time.time() - t0}
+               "lr": opt.param_groups[0]["lr"], "epoch_seconds": time.time() - t0}
         scored = ema if ema is not None else model
         if len(x_val) and (epoch % max(1, tc.val_every) == 0 or epoch == tc.epochs):
             row["val_loss"], row["val_acc"], _ = evaluate(scored, x_val, y_val, tc.crop_frames, tc.eval_crops)
@@ -286,7 +336,8 @@ def main() -> None:
             if k != "epoch":
                 writer.add_scalar(k, v, epoch)
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
-        stopping = args.stop_after_epoch and epoch == args.stop_after_epoch and epoch < tc.epochs
+        out_of_time = args.stop_after_minutes and time.time() - started >= args.stop_after_minutes * 60
+        stopping = bool(args.stop_after_epoch and epoch == args.stop_after_epoch or out_of_time) and epoch < tc.epochs
         if stopping or (tc.checkpoint_every and epoch % tc.checkpoint_every == 0 and epoch < tc.epochs):
             save_state(epoch)
         if stopping:
@@ -295,11 +346,18 @@ def main() -> None:
             return
 
     final = ema if ema is not None else model
-    if ema is not None and len(x_val):
+    if swa is not None:
+        final = swa.module
+        refresh_batch_norm(final, (x_train_db[:, :, :n_mels] - mean) / std, tc.crop_frames, tc.eval_crops)
+        if len(x_val):
+            rows[-1]["val_loss"], rows[-1]["val_acc"], _ = evaluate(final, x_val, y_val, tc.crop_frames,
+                                                                    tc.eval_crops)
+    if final is not model and len(x_val):
         # How much the weight average helps, on the validation folds only.
         _, live_acc, _ = evaluate(model, x_val, y_val, tc.crop_frames, tc.eval_crops)
         rows[-1]["val_acc_live_weights"] = live_acc
-        print(f"validation: EMA weights {rows[-1]['val_acc']:.4f}, live weights {live_acc:.4f}", flush=True)
+        kind = "EMA" if ema is not None else f"SWA ({tc.swa_epochs} epochs)"
+        print(f"validation: {kind} weights {rows[-1]['val_acc']:.4f}, live weights {live_acc:.4f}", flush=True)
     wall = time.time() - started
     sittings = sittings + [{"epochs": [first_epoch, tc.epochs], "wall_seconds": wall, "machine": machine_description()}]
     metrics = {"name": cfg.name, "wall_seconds": sum(s["wall_seconds"] for s in sittings), "sittings": sittings,
@@ -316,7 +374,7 @@ def main() -> None:
         w.writeheader()
         w.writerows(rows)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    torch.save({"config": cfg.to_dict(), "state_dict": final.state_dict(),
+    torch.save({"config": cfg.to_dict(), "state_dict": {k: v.cpu() for k, v in final.state_dict().items()},
                 "normalize": {"mean": mean, "std": std}, "labels": class_names(clips),
                 "metrics": metrics}, out / "checkpoint.pt")
     resume_path.unlink(missing_ok=True)   # the run is complete: checkpoint.pt is what stays

@@ -97,6 +97,15 @@ class TrainConfig:
     # every evaluation stay float32, as in the Swift engine). On this AVX512-BF16 CPU: 1.2x faster
     # on 64 x 108 crops, 2.1x on 128 x 216 (Training/EXPERIMENTS.md, seventh round).
     precision: str = "fp32"
+    # Stochastic weight averaging: the last `swa_epochs` epochs run at the constant rate `swa_lr`
+    # (the OneCycle schedule takes the epochs before them) and the weights at the end of each are
+    # averaged; batch-norm statistics are then recomputed for the averaged weights over the
+    # training windows' scoring crops. The averaged weights are the run's result (0 = off).
+    swa_epochs: int = 0
+    swa_lr: float = 2e-4
+    # "cpu" or "cuda": where the network trains and scores. Augmentation stays on the CPU, with the
+    # same generators, so a run's random draws do not depend on the device.
+    device: str = "cpu"
     val_every: int = 1             # score the validation folds every n epochs (and after the last)
     # Write the run's whole state (weights, optimiser, scheduler, every RNG, the rows so far) to
     # resume.pt every n epochs: `train.py --resume` continues from it exactly (0: never).

@@ -61,9 +61,16 @@ class TeacherEnsemble:
         extra = [torch.from_numpy(m).unsqueeze(1) for m in self.extra_rows]
         return torch.cat([student_db, *extra], 2)
 
+    def to(self, device: torch.device) -> "TeacherEnsemble":
+        """Moves the teachers' networks where the student trains."""
+        for t in self.teachers:
+            t.model.to(device)
+        return self
+
     @torch.no_grad()
     def probabilities(self, db: torch.Tensor) -> torch.Tensor:
-        """Mean softmax of the teachers on a stacked, augmented batch in dB."""
+        """Mean softmax of the teachers on a stacked, augmented batch in dB (on the teachers' device)."""
+        db = db.to(next(self.teachers[0].model.parameters()).device)
         summed = 0
         for t in self.teachers:
             x = ((db[:, :, t.rows] - t.mean) / t.std).contiguous(memory_format=torch.channels_last)

@@ -59,6 +59,30 @@ class ResumeTest(unittest.TestCase):
             train(other, "--set", "train.seed=2")
             self.assertFalse(all(torch.equal(t, weights(other)[n]) for n, t in reference.items()))
 
+    def test_weight_averaging_resumes_exactly_and_is_the_result(self):
+        """SWA over the last 2 of 3 epochs: a run ended by the clock after its first averaged epoch
+        and resumed ends with the uninterrupted run's averaged weights and batch-norm statistics,
+        which differ from those of the same run without averaging."""
+        swa = ("--set", "train.swa_epochs=2", "--set", "train.checkpoint_every=0", "--set", "train.eval_crops=2")
+        with tempfile.TemporaryDirectory() as tmp:
+            whole, split = Path(tmp, "whole"), Path(tmp, "split")
+            train(whole, *swa)
+            first = train(split, *swa, "--stop-after-epoch", "2")
+            self.assertIn("sitting ended after epoch 2", first)
+            train(split, *swa, "--resume")
+            reference, resumed = weights(whole), weights(split)
+            for name, tensor in reference.items():
+                self.assertTrue(torch.equal(tensor, resumed[name]), f"{name} differs")
+            # The clock ends a sitting too: after the first epoch that finishes past the deadline.
+            timed = Path(tmp, "timed")
+            self.assertIn("sitting ended after epoch 1", train(timed, *swa, "--stop-after-minutes", "0.001"))
+            train(timed, *swa, "--resume")
+            self.assertTrue(all(torch.equal(t, weights(timed)[n]) for n, t in reference.items()))
+            plain = Path(tmp, "plain")
+            train(plain, "--set", "train.checkpoint_every=0", "--set", "train.eval_crops=2")
+            self.assertFalse(torch.equal(reference["fc.weight"], weights(plain)["fc.weight"]))
+            self.assertFalse(torch.equal(reference["bn1.running_mean"], weights(plain)["bn1.running_mean"]))
+
     def test_resuming_under_another_config_is_refused(self):
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp, "run")

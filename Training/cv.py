@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""4-fold cross-validation of a training recipe over ESC-50 folds 1-4 (fold 5 is never touched).
+
+    python Training/cv.py --name k-bf16 --config Training/configs/hark-esc50.toml \
+        --set 'train.precision="bf16"' --set train.threads=2
+
+For each held-out fold k of 1-4 the recipe trains on the other three (`Training/runs/cv/NAME/foldK`,
+with `--resume`: a finished fold is not trained again, a stopped one continues where it stopped),
+and fold k is scored with the recipe's own protocol (the mean softmax over `train.eval_crops`
+crops). The out-of-fold probabilities of all 1600 clips go to `Training/cv/NAME.npz` and the
+per-fold scores, commands and wall times to `Training/cv/NAME.json`: small files, committed, so a
+comparison (`Training/cv_report.py`) and detection calibration outlive the machine that trained.
+
+`--folds 3 2` trains only those folds in this sitting; the files are written with whatever folds are
+finished. `--adopt 4=Training/runs/val-hark-esc50` takes an existing run for a fold when its config
+is the recipe's with that fold held out (settings that do not change the weights aside).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hark_train.config import load_config  # noqa: E402
+from hark_train.data import load_logmels  # noqa: E402
+from hark_train.model import load_run  # noqa: E402
+from train import evaluate, fold_subset  # noqa: E402
+
+TRAINING = Path(__file__).resolve().parent
+CV_FOLDS = (1, 2, 3, 4)
+# Settings that change how often a run is scored or saved, not the weights it ends with.
+NOT_THE_RECIPE = {("train", "val_every"), ("train", "checkpoint_every"), ("name",), ("data", "root")}
+
+
+def fold_settings(held_out: int) -> list[str]:
+    train = [f for f in CV_FOLDS if f != held_out]
+    return [f"data.train_folds={train}", f"data.val_folds=[{held_out}]", "data.test_folds=[]"]
+
+
+def recipe_differences(a: dict, b: dict, path: tuple = ()) -> list[str]:
+    """Where two run configs differ, keys present in only one of them aside (older runs predate
+    some settings, whose defaults are the old behaviour)."""
+    if path in NOT_THE_RECIPE:
+        return []
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in a.keys() & b.keys() for d in recipe_differences(a[k], b[k], path + (k,))]
+    return [] if a == b else [f"{'.'.join(path)}: {a!r} vs {b!r}"]
+
+
+def out_of_fold(run: Path, held_out: int, root: str, cache: str) -> tuple[np.ndarray, np.ndarray, list]:
+    """The run's probabilities on its held-out fold, scored as its card will score windows."""
+    model, ckpt = load_run(run)
+    cfg = load_config_dict(ckpt["config"])
+    mels, clips = load_logmels(root, cfg.frontend, cache)
+    x, y = fold_subset(mels, clips, [held_out])
+    x = (x - ckpt["normalize"]["mean"]) / ckpt["normalize"]["std"]
+    _, _, probs = evaluate(model, x, y, cfg.train.crop_frames, cfg.train.eval_crops)
+    names = [c.filename for c in clips if c.fold == held_out]
+    return probs, y.numpy(), names
+
+
+def load_config_dict(d: dict):
+    """A RunConfig from a checkpoint's config dict (through the same defaults as a TOML file)."""
+    from hark_train.config import DataConfig, FrontEndConfig, ModelConfig, RunConfig, TrainConfig, _fill
+    return RunConfig(name=d.get("name", "run"), data=_fill(DataConfig, d["data"]),
+                     frontend=_fill(FrontEndConfig, d["frontend"]), model=_fill(ModelConfig, d["model"]),
+                     train=_fill(TrainConfig, d["train"]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--name", required=True, help="the recipe's name: Training/cv/NAME.{npz,json}")
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="override a config value, as train.py takes it (the data folds are set here)")
+    ap.add_argument("--folds", type=int, nargs="+", default=list(CV_FOLDS), help="held-out folds to train now")
+    ap.add_argument("--adopt", action="append", default=[], metavar="K=RUN",
+                    help="use the finished run RUN for held-out fold K (its config must be the recipe's)")
+    ap.add_argument("--runs", default=str(TRAINING / "runs" / "cv"), help="where the fold runs go")
+    ap.add_argument("--results", default=str(TRAINING / "cv"), help="where NAME.npz and NAME.json go")
+    ap.add_argument("--cache", default=str(TRAINING / "cache"))
+    args = ap.parse_args()
+    if any(s.startswith("data.") for s in args.set):
+        sys.exit("the data folds are cross-validation's to set: leave data.* out of --set")
+    if not set(args.folds) <= set(CV_FOLDS):
+        sys.exit(f"held-out folds are among {list(CV_FOLDS)}; fold 5 is the test fold")
+    adopted = {}
+    for item in args.adopt:
+        k, _, run = item.partition("=")
+        adopted[int(k)] = Path(run)
+
+    results = Path(args.results)
+    results.mkdir(parents=True, exist_ok=True)
+    summary_path = results / f"{args.name}.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    summary.update({"name": args.name, "config": str(Path(args.config)), "set": args.set,
+                    "command": shlex.join(["python", "Training/cv.py", *sys.argv[1:]])})
+    folds_done = summary.setdefault("folds", {})
+    torch.set_num_threads(load_config(args.config, args.set).train.threads)
+
+    for k in args.folds:
+        recipe = load_config(args.config, args.set + fold_settings(k))
+        run = adopted.get(k, Path(args.runs) / args.name / f"fold{k}")
+        if k in adopted:
+            ckpt = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=False)
+            diff = recipe_differences(recipe.to_dict(), ckpt["config"])
+            if diff:
+                sys.exit(f"{run} is not this recipe with fold {k} held out: " + "; ".join(diff))
+        elif not (run / "checkpoint.pt").exists():
+            run.mkdir(parents=True, exist_ok=True)
+            cmd = [sys.executable, str(TRAINING / "train.py"), "--config", args.config, "--out", str(run),
+                   "--resume", "--cache", args.cache]
+            for s in args.set + fold_settings(k):
+                cmd += ["--set", s]
+            print(f"fold {k}: training → {run}", flush=True)
+            with open(run / "train.log", "a") as log:
+                status = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+            if status != 0 or not (run / "checkpoint.pt").exists():
+                sys.exit(f"fold {k}: train.py ended with status {status} (see {run / 'train.log'})")
+        metrics = json.loads((run / "metrics.json").read_text())
+        probs, targets, names = out_of_fold(run, k, recipe.data.root, args.cache)
+        acc = float((probs.argmax(1) == targets).mean())
+        folds_done[str(k)] = {"run": str(run), "top1": acc, "clips": len(targets),
+                              "wall_seconds": metrics.get("wall_seconds"), "machine": metrics.get("machine"),
+                              "sittings": metrics.get("sittings")}
+        merge_out_of_fold(results / f"{args.name}.npz", k, probs, targets, names)
+        print(f"fold {k}: top-1 {acc:.4f}", flush=True)
+        write_results(results, args.name, summary)
+
+
+def merge_out_of_fold(path: Path, fold: int, probs: np.ndarray, targets: np.ndarray, names: list) -> None:
+    """Puts one fold's clips into NAME.npz (replacing that fold's earlier rows, keeping the others)."""
+    rows = {"probs": probs.astype(np.float16), "targets": targets.astype(np.int16),
+            "folds": np.full(len(targets), fold, np.int8), "filenames": np.array(names)}
+    if path.exists():
+        with np.load(path) as old:
+            keep = old["folds"] != fold
+            rows = {key: np.concatenate([old[key][keep], rows[key]]) for key in rows}
+    order = np.lexsort((rows["filenames"], rows["folds"]))
+    np.savez_compressed(path, **{key: value[order] for key, value in rows.items()})
+
+
+def write_results(results: Path, name: str, summary: dict) -> None:
+    """NAME.json: the per-fold scores, their mean and spread (sample standard deviation)."""
+    scores = [f["top1"] for f in summary["folds"].values()]
+    summary["mean_top1"] = float(np.mean(scores))
+    summary["spread_top1"] = float(np.std(scores, ddof=1)) if len(scores) > 1 else None
+    summary["complete"] = len(scores) == len(CV_FOLDS)
+    summary["written"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    (results / f"{name}.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
