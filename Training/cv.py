@@ -58,6 +58,8 @@ def recipe_differences(a: dict, b: dict, path: tuple = ()) -> list[str]:
 def out_of_fold(run: Path, held_out: int, root: str, cache: str) -> tuple[np.ndarray, np.ndarray, list]:
     """The run's probabilities on its held-out fold, scored as its card will score windows."""
     model, ckpt = load_run(run)
+    if torch.cuda.is_available():   # on a lent GPU machine, score there too
+        model.cuda()
     cfg = load_config_dict(ckpt["config"])
     mels, clips = load_logmels(root, cfg.frontend, cache)
     x, y = fold_subset(mels, clips, [held_out])
@@ -87,9 +89,11 @@ def main() -> None:
     ap.add_argument("--runs", default=str(TRAINING / "runs" / "cv"), help="where the fold runs go")
     ap.add_argument("--results", default=str(TRAINING / "cv"), help="where NAME.npz and NAME.json go")
     ap.add_argument("--cache", default=str(TRAINING / "cache"))
+    ap.add_argument("--score-only", action="store_true",
+                    help="train nothing: score the folds whose runs are finished, skip the others")
     args = ap.parse_args()
-    if any(s.startswith("data.") for s in args.set):
-        sys.exit("the data folds are cross-validation's to set: leave data.* out of --set")
+    if any(s.startswith(("data.train_folds", "data.val_folds", "data.test_folds")) for s in args.set):
+        sys.exit("the data folds are cross-validation's to set: leave them out of --set")
     if not set(args.folds) <= set(CV_FOLDS):
         sys.exit(f"held-out folds are among {list(CV_FOLDS)}; fold 5 is the test fold")
     adopted = {}
@@ -114,6 +118,9 @@ def main() -> None:
             diff = recipe_differences(recipe.to_dict(), ckpt["config"])
             if diff:
                 sys.exit(f"{run} is not this recipe with fold {k} held out: " + "; ".join(diff))
+        elif not (run / "checkpoint.pt").exists() and args.score_only:
+            print(f"fold {k}: {run} is not finished; skipped", flush=True)
+            continue
         elif not (run / "checkpoint.pt").exists():
             run.mkdir(parents=True, exist_ok=True)
             cmd = [sys.executable, str(TRAINING / "train.py"), "--config", args.config, "--out", str(run),

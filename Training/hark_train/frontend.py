@@ -6,8 +6,6 @@ parameter comes from the FrontEndConfig that is also written into the model card
 from __future__ import annotations
 
 import numpy as np
-import soundfile
-import soxr
 import torch
 import torchaudio
 
@@ -19,6 +17,8 @@ RESAMPLE_QUALITY = "HQ"
 
 def decode(path: str) -> tuple[np.ndarray, int]:
     """Decodes any libsndfile format to float32 frames × channels, with its sample rate."""
+    import soundfile   # here, not at the top: a lent GPU machine trains from packed log-mels without it
+
     samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
     return samples, rate
 
@@ -31,6 +31,8 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
 def resample(mono: np.ndarray, rate: int, target: int) -> np.ndarray:
     if rate == target:
         return mono
+    import soxr   # as soundfile above
+
     return soxr.resample(mono, rate, target, quality=RESAMPLE_QUALITY).astype(np.float32)
 
 
