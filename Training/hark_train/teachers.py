@@ -4,6 +4,11 @@ Each teacher may have its own front-end (another sample rate or mel count). Its 
 stacked under the student's along the mel axis, so gain, mixup, time shift and the crop — all the
 same along that axis — give every teacher exactly the view the student gets; SpecAugment's masks
 are applied to the student's rows only, so the teachers judge the unmasked sound.
+
+A teacher whose frames are r times finer than the student's (V's 11.6-ms frames under K's 23.2-ms
+ones: r = 2) is stacked as r phases — its frames r·j, r·j+1, … under the student's frame j — and
+interleaved back after the augmentation, so a student crop of n frames is the teacher's crop of
+r·n frames of the same sound.
 """
 from __future__ import annotations
 
@@ -23,6 +28,29 @@ class Teacher:
     rows: slice           # its log-mel rows in the stacked batch
     mean: float
     std: float
+    phases: int = 1       # its frames per student frame
+
+
+def frame_ratio(student: FrontEndConfig, teacher: FrontEndConfig) -> int:
+    """How many of the teacher's frames fall in one of the student's (a whole number, same window)."""
+    ratio = (student.hop_length / student.sample_rate) / (teacher.hop_length / teacher.sample_rate)
+    if teacher.window_seconds != student.window_seconds or ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
+        raise ValueError("a teacher's frames must line up with the student's: the same window, and a whole "
+                         "number of its frames in each of the student's")
+    return int(round(ratio))
+
+
+def phase_stack(mels: np.ndarray, phases: int, frames: int) -> np.ndarray:
+    """[N, mels, T·phases(ish)] → [N, phases·mels, frames]: phase p holds frames p, p+phases, …,
+    the last one repeated where the teacher has fewer than phases·frames."""
+    last = mels.shape[-1] - 1
+    return np.concatenate([mels[..., np.minimum(np.arange(frames) * phases + p, last)] for p in range(phases)], -2)
+
+
+def phase_interleave(x: torch.Tensor, phases: int) -> torch.Tensor:
+    """[B, 1, phases·mels, n] → [B, 1, mels, phases·n]: the inverse of `phase_stack` on any frame gather."""
+    b, c, rows, n = x.shape
+    return x.reshape(b, c, phases, rows // phases, n).permute(0, 1, 3, 4, 2).reshape(b, c, rows // phases, n * phases)
 
 
 class TeacherEnsemble:
@@ -44,17 +72,21 @@ class TeacherEnsemble:
                 raise ValueError(f"teacher {run} was trained on folds {folds}, "
                                  f"not a subset of the student's {train_folds}")
             fe = frontend_from_dict(cfg["frontend"])
-            if fe.frames != student_fe.frames or fe.hop_length / fe.sample_rate != \
-                    student_fe.hop_length / student_fe.sample_rate:
-                raise ValueError(f"teacher {run}: its frames must line up with the student's in time")
+            try:
+                phases = frame_ratio(student_fe, fe)
+            except ValueError as e:
+                raise ValueError(f"teacher {run}: {e}") from None
+            if phases == 1 and fe.frames != student_fe.frames:
+                raise ValueError(f"teacher {run}: {fe.frames} frames against the student's {student_fe.frames}")
             if fe not in front_ends:
                 mels, _ = load_logmels(root, fe, cache)
-                self.extra_rows.append(mels[clip_index])
+                self.extra_rows.append(phase_stack(mels[clip_index], phases, student_fe.frames))
                 front_ends.append(fe)
-            start = sum(f.n_mels for f in front_ends[:front_ends.index(fe)])
+            rows = [f.n_mels * frame_ratio(student_fe, f) for f in front_ends]
+            start = sum(rows[:front_ends.index(fe)])
             model.eval().to(memory_format=torch.channels_last)
-            self.teachers.append(Teacher(model, slice(start, start + fe.n_mels),
-                                         ckpt["normalize"]["mean"], ckpt["normalize"]["std"]))
+            self.teachers.append(Teacher(model, slice(start, start + fe.n_mels * phases),
+                                         ckpt["normalize"]["mean"], ckpt["normalize"]["std"], phases))
 
     def stack(self, student_db: torch.Tensor) -> torch.Tensor:
         """The student's training log-mels [N, 1, mels, T] with the other front-ends' rows below."""
@@ -73,6 +105,9 @@ class TeacherEnsemble:
         db = db.to(next(self.teachers[0].model.parameters()).device)
         summed = 0
         for t in self.teachers:
-            x = ((db[:, :, t.rows] - t.mean) / t.std).contiguous(memory_format=torch.channels_last)
+            x = db[:, :, t.rows]
+            if t.phases > 1:
+                x = phase_interleave(x, t.phases)
+            x = ((x - t.mean) / t.std).contiguous(memory_format=torch.channels_last)
             summed = summed + torch.softmax(t.model(x), 1)
         return summed / len(self.teachers)

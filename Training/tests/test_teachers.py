@@ -1,0 +1,50 @@
+"""Teachers on a finer frame grid than the student's (V's 11.6-ms frames under K's 23.2-ms ones).
+
+    python3 -m unittest Training/tests/test_teachers.py     (needs torch; no dataset, under a second)
+"""
+import sys
+import unittest
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from hark_train.config import FrontEndConfig  # noqa: E402
+from hark_train.teachers import frame_ratio, phase_interleave, phase_stack  # noqa: E402
+
+K = FrontEndConfig(sample_rate=22050, hop_length=512, n_mels=64)      # 216 frames of 23.2 ms
+V = FrontEndConfig(sample_rate=44100, hop_length=512, n_mels=128)     # 431 frames of 11.6 ms
+
+
+class PhaseTest(unittest.TestCase):
+    def test_frame_ratio(self):
+        self.assertEqual((K.frames, V.frames), (216, 431))
+        self.assertEqual(frame_ratio(K, V), 2)
+        self.assertEqual(frame_ratio(K, K), 1)
+        with self.assertRaises(ValueError):
+            frame_ratio(V, K)                                   # a coarser teacher
+        with self.assertRaises(ValueError):
+            frame_ratio(K, FrontEndConfig(sample_rate=44100, hop_length=384))   # 3/1.5: not whole
+
+    def test_stacked_phases_interleave_back_to_the_teachers_frames(self):
+        v = np.random.default_rng(1).standard_normal((3, V.n_mels, V.frames)).astype(np.float32)
+        stacked = torch.from_numpy(phase_stack(v, 2, K.frames)).unsqueeze(1)
+        self.assertEqual(tuple(stacked.shape), (3, 1, 2 * V.n_mels, K.frames))
+        back = phase_interleave(stacked, 2)[:, 0].numpy()
+        self.assertTrue(np.array_equal(back[..., :V.frames], v))
+        self.assertTrue(np.array_equal(back[..., V.frames], v[..., V.frames - 1]))   # the repeated last frame
+
+    def test_a_student_crop_is_the_teachers_crop_of_the_same_time(self):
+        v = np.random.default_rng(2).standard_normal((2, V.n_mels, V.frames)).astype(np.float32)
+        stacked = torch.from_numpy(phase_stack(v, 2, K.frames)).unsqueeze(1)
+        start, n = 37, 108                                      # a 2.5-s crop of the student's frames
+        crop = stacked[..., start:start + n]
+        self.assertTrue(np.array_equal(phase_interleave(crop, 2)[:, 0].numpy(), v[..., 2 * start:2 * (start + n)]))
+        wrapped = stacked[..., (200 + torch.arange(n)) % K.frames]   # a circular crop across the end
+        expected = np.concatenate([v[..., 400:], v[..., -1:], v[..., :2 * (200 + n - K.frames)]], -1)
+        self.assertTrue(np.array_equal(phase_interleave(wrapped, 2)[:, 0].numpy(), expected))
+
+
+if __name__ == "__main__":
+    unittest.main()
