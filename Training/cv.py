@@ -110,6 +110,10 @@ def main() -> None:
     folds_done = summary.setdefault("folds", {})
     torch.set_num_threads(load_config(args.config, args.set).train.threads)
 
+    # The held-out fold is scored here, once the run is finished: during training only after its
+    # last epoch (8-crop scoring every epoch would add ~60 % to each), unless --set asks otherwise.
+    if not any(s.startswith("train.val_every=") for s in args.set):
+        args.set = args.set + ["train.val_every=1000000"]
     for k in args.folds:
         recipe = load_config(args.config, args.set + fold_settings(k))
         run = adopted.get(k, Path(args.runs) / args.name / f"fold{k}")

@@ -77,6 +77,17 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor, crop_frames: int = 0, crop
     return loss, acc, probs.numpy()
 
 
+# Settings that change how often a run is scored or saved, not one number of the training.
+SCHEDULE_ONLY = ("val_every", "checkpoint_every")
+
+
+def same_recipe(a: dict, b: dict) -> bool:
+    """Whether two run configs train the same way (they may score or save on other schedules)."""
+    def strip(d: dict) -> dict:
+        return {**d, "train": {k: v for k, v in d["train"].items() if k not in SCHEDULE_ONLY}}
+    return strip(a) == strip(b)
+
+
 def fold_index(clips: list, fold_list: list[int]) -> np.ndarray:
     return np.where(np.isin([c.fold for c in clips], fold_list))[0]
 
@@ -240,7 +251,7 @@ def main() -> None:
     resume_path = out / "resume.pt"
     if args.resume and resume_path.exists():
         state = torch.load(resume_path, weights_only=False)
-        if state["config"] != cfg.to_dict():
+        if not same_recipe(state["config"], cfg.to_dict()):
             raise SystemExit(f"{resume_path} was written by another config; resume with the same --config and --set")
         model.load_state_dict(state["model"])
         if ema is not None:

@@ -90,6 +90,8 @@ class ResumeTest(unittest.TestCase):
             with self.assertRaises(AssertionError) as refused:
                 train(out, "--resume", "--set", "train.lr=0.001")
             self.assertIn("another config", str(refused.exception))
+            # How often the run is scored or saved is not the recipe: such a change resumes.
+            self.assertIn("resumed after epoch 1", train(out, "--resume", "--set", "train.val_every=5"))
 
 
 if __name__ == "__main__":
