@@ -32,12 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.config import load_config  # noqa: E402
 from hark_train.data import load_logmels  # noqa: E402
 from hark_train.model import load_run  # noqa: E402
-from train import evaluate, fold_subset  # noqa: E402
+from train import SCHEDULE_ONLY, evaluate, fold_subset  # noqa: E402
 
 TRAINING = Path(__file__).resolve().parent
 CV_FOLDS = (1, 2, 3, 4)
-# Settings that change how often a run is scored or saved, not the weights it ends with.
-NOT_THE_RECIPE = {("train", "val_every"), ("train", "checkpoint_every"), ("name",), ("data", "root")}
+# Settings that leave the weights a run ends with as they are: its scoring and saving schedule, its
+# name, where the dataset lies.
+NOT_THE_RECIPE = {("train", k) for k in SCHEDULE_ONLY} | {("name",), ("data", "root")}
 
 
 def fold_settings(held_out: int) -> list[str]:
