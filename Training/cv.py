@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hark_train.config import load_config  # noqa: E402
+from hark_train.config import load_config, run_config_from_dict  # noqa: E402
 from hark_train.data import load_logmels  # noqa: E402
 from hark_train.model import load_run  # noqa: E402
 from train import SCHEDULE_ONLY, evaluate, fold_subset  # noqa: E402
@@ -61,21 +61,13 @@ def out_of_fold(run: Path, held_out: int, root: str, cache: str) -> tuple[np.nda
     model, ckpt = load_run(run)
     if torch.cuda.is_available():   # on a lent GPU machine, score there too
         model.cuda()
-    cfg = load_config_dict(ckpt["config"])
+    cfg = run_config_from_dict(ckpt["config"])
     mels, clips = load_logmels(root, cfg.frontend, cache)
     x, y = fold_subset(mels, clips, [held_out])
     x = (x - ckpt["normalize"]["mean"]) / ckpt["normalize"]["std"]
     _, _, probs = evaluate(model, x, y, cfg.train.crop_frames, cfg.train.eval_crops)
     names = [c.filename for c in clips if c.fold == held_out]
     return probs, y.numpy(), names
-
-
-def load_config_dict(d: dict):
-    """A RunConfig from a checkpoint's config dict (through the same defaults as a TOML file)."""
-    from hark_train.config import DataConfig, FrontEndConfig, ModelConfig, RunConfig, TrainConfig, _fill
-    return RunConfig(name=d.get("name", "run"), data=_fill(DataConfig, d["data"]),
-                     frontend=_fill(FrontEndConfig, d["frontend"]), model=_fill(ModelConfig, d["model"]),
-                     train=_fill(TrainConfig, d["train"]))
 
 
 def main() -> None:

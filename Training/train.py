@@ -357,15 +357,18 @@ def main() -> None:
             return
 
     final = ema if ema is not None else model
+    live_acc = None
     if swa is not None:
         final = swa.module
         refresh_batch_norm(final, (x_train_db[:, :, :n_mels] - mean) / std, tc.crop_frames, tc.eval_crops)
         if len(x_val):
+            live_acc = rows[-1]["val_acc"]   # the last epoch scored the live weights
             rows[-1]["val_loss"], rows[-1]["val_acc"], _ = evaluate(final, x_val, y_val, tc.crop_frames,
                                                                     tc.eval_crops)
     if final is not model and len(x_val):
         # How much the weight average helps, on the validation folds only.
-        _, live_acc, _ = evaluate(model, x_val, y_val, tc.crop_frames, tc.eval_crops)
+        if live_acc is None:
+            _, live_acc, _ = evaluate(model, x_val, y_val, tc.crop_frames, tc.eval_crops)
         rows[-1]["val_acc_live_weights"] = live_acc
         kind = "EMA" if ema is not None else f"SWA ({tc.swa_epochs} epochs)"
         print(f"validation: {kind} weights {rows[-1]['val_acc']:.4f}, live weights {live_acc:.4f}", flush=True)

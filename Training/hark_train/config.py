@@ -142,8 +142,13 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConf
         key, _, value = item.partition("=")
         section, _, name = key.partition(".")
         raw.setdefault(section, {})[name] = tomllib.loads(f"v = {value}")["v"]
+    return run_config_from_dict(raw, default_name=Path(path).stem)
+
+
+def run_config_from_dict(raw: dict, default_name: str = "run") -> RunConfig:
+    """A RunConfig from a TOML table or a checkpoint's config dict; missing keys take the defaults."""
     return RunConfig(
-        name=raw.get("name", Path(path).stem),
+        name=raw.get("name", default_name),
         data=_fill(DataConfig, raw.get("data", {})),
         frontend=_fill(FrontEndConfig, raw.get("frontend", {})),
         model=_fill(ModelConfig, raw.get("model", {})),
