@@ -14,6 +14,10 @@ comparison (`Training/cv_report.py`) and detection calibration outlive the machi
 `--folds 3 2` trains only those folds in this sitting; the files are written with whatever folds are
 finished. `--adopt 4=Training/runs/val-hark-esc50` takes an existing run for a fold when its config
 is the recipe's with that fold held out (settings that do not change the weights aside).
+
+`--teachers k-bf16 k-bf16-swa40` distils: each fold's run learns from the named recipes' runs of the
+same held-out fold (as recorded in their `Training/cv/NAME.json`), so no teacher has heard the clips
+the student is scored on.
 """
 from __future__ import annotations
 
@@ -44,6 +48,21 @@ NOT_THE_RECIPE = {("train", k) for k in SCHEDULE_ONLY} | {("name",), ("data", "r
 def fold_settings(held_out: int) -> list[str]:
     train = [f for f in CV_FOLDS if f != held_out]
     return [f"data.train_folds={train}", f"data.val_folds=[{held_out}]", "data.test_folds=[]"]
+
+
+def teacher_runs(results: Path, teachers: list[str], held_out: int) -> list[str]:
+    """The runs of the teacher recipes with `held_out` held out, from their cross-validation records."""
+    runs = []
+    for name in teachers:
+        record = results / f"{name}.json"
+        if not record.exists():
+            sys.exit(f"teacher {name}: no {record}; cross-validate it first")
+        fold = json.loads(record.read_text())["folds"].get(str(held_out))
+        if fold is None:
+            sys.exit(f"teacher {name} has no finished run with fold {held_out} held out ({record})")
+        run = Path(fold["run"])
+        runs.append(str(run if run.is_absolute() else TRAINING.parent / run))
+    return runs
 
 
 def recipe_differences(a: dict, b: dict, path: tuple = ()) -> list[str]:
@@ -82,11 +101,15 @@ def main() -> None:
     ap.add_argument("--runs", default=str(TRAINING / "runs" / "cv"), help="where the fold runs go")
     ap.add_argument("--results", default=str(TRAINING / "cv"), help="where NAME.npz and NAME.json go")
     ap.add_argument("--cache", default=str(TRAINING / "cache"))
+    ap.add_argument("--teachers", nargs="+", default=[], metavar="NAME",
+                    help="cross-validated recipes whose runs of each held-out fold teach that fold's run")
     ap.add_argument("--score-only", action="store_true",
                     help="train nothing: score the folds whose runs are finished, skip the others")
     args = ap.parse_args()
     if any(s.startswith(("data.train_folds", "data.val_folds", "data.test_folds")) for s in args.set):
         sys.exit("the data folds are cross-validation's to set: leave them out of --set")
+    if args.teachers and any(s.startswith("train.teachers=") for s in args.set):
+        sys.exit("a cross-validated student's teachers come from --teachers, one set per held-out fold")
     if not set(args.folds) <= set(CV_FOLDS):
         sys.exit(f"held-out folds are among {list(CV_FOLDS)}; fold 5 is the test fold")
     adopted = {}
@@ -98,7 +121,7 @@ def main() -> None:
     results.mkdir(parents=True, exist_ok=True)
     summary_path = results / f"{args.name}.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    summary.update({"name": args.name, "config": str(Path(args.config)), "set": args.set,
+    summary.update({"name": args.name, "config": str(Path(args.config)), "set": args.set, "teachers": args.teachers,
                     "command": shlex.join(["python", "Training/cv.py", *sys.argv[1:]])})
     folds_done = summary.setdefault("folds", {})
     torch.set_num_threads(load_config(args.config, args.set).train.threads)
@@ -108,7 +131,9 @@ def main() -> None:
     if not any(s.startswith("train.val_every=") for s in args.set):
         args.set = args.set + ["train.val_every=1000000"]
     for k in args.folds:
-        recipe = load_config(args.config, args.set + fold_settings(k))
+        teachers = teacher_runs(results, args.teachers, k) if args.teachers else []
+        settings = args.set + fold_settings(k) + ([f"train.teachers={json.dumps(teachers)}"] if teachers else [])
+        recipe = load_config(args.config, settings)
         run = adopted.get(k, Path(args.runs) / args.name / f"fold{k}")
         if k in adopted:
             ckpt = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=False)
@@ -122,7 +147,7 @@ def main() -> None:
             run.mkdir(parents=True, exist_ok=True)
             cmd = [sys.executable, str(TRAINING / "train.py"), "--config", args.config, "--out", str(run),
                    "--resume", "--cache", args.cache]
-            for s in args.set + fold_settings(k):
+            for s in settings:
                 cmd += ["--set", s]
             print(f"fold {k}: training → {run}", flush=True)
             with open(run / "train.log", "a") as log:
@@ -134,7 +159,7 @@ def main() -> None:
         acc = float((probs.argmax(1) == targets).mean())
         folds_done[str(k)] = {"run": str(run), "top1": acc, "clips": len(targets),
                               "wall_seconds": metrics.get("wall_seconds"), "machine": metrics.get("machine"),
-                              "sittings": metrics.get("sittings")}
+                              "sittings": metrics.get("sittings"), "teachers": teachers}
         merge_out_of_fold(results / f"{args.name}.npz", k, probs, targets, names)
         print(f"fold {k}: top-1 {acc:.4f}", flush=True)
         write_results(results, args.name, summary)

@@ -48,3 +48,23 @@ class PhaseTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CrossValidatedTeachersTest(unittest.TestCase):
+    """A cross-validated student's fold k learns from its teachers' runs of fold k, and only those."""
+
+    def test_each_fold_gets_the_teachers_runs_of_the_same_held_out_fold(self):
+        import json
+        import tempfile
+        from cv import TRAINING, teacher_runs
+        with tempfile.TemporaryDirectory() as tmp:
+            results = Path(tmp)
+            (results / "a.json").write_text(json.dumps({"folds": {
+                "1": {"run": "/abs/a/fold1"}, "4": {"run": "Training/runs/val-a"}}}))
+            (results / "b.json").write_text(json.dumps({"folds": {"1": {"run": "/abs/b/fold1"}}}))
+            self.assertEqual(teacher_runs(results, ["a", "b"], 1), ["/abs/a/fold1", "/abs/b/fold1"])
+            self.assertEqual(teacher_runs(results, ["a"], 4), [str(TRAINING.parent / "Training/runs/val-a")])
+            with self.assertRaises(SystemExit):
+                teacher_runs(results, ["a", "b"], 4)            # b has no run with fold 4 held out
+            with self.assertRaises(SystemExit):
+                teacher_runs(results, ["c"], 1)                 # never cross-validated
