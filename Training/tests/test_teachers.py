@@ -46,10 +46,6 @@ class PhaseTest(unittest.TestCase):
         self.assertTrue(np.array_equal(phase_interleave(wrapped, 2)[:, 0].numpy(), expected))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class CrossValidatedTeachersTest(unittest.TestCase):
     """A cross-validated student's fold k learns from its teachers' runs of fold k, and only those."""
 
@@ -68,3 +64,7 @@ class CrossValidatedTeachersTest(unittest.TestCase):
                 teacher_runs(results, ["a", "b"], 4)            # b has no run with fold 4 held out
             with self.assertRaises(SystemExit):
                 teacher_runs(results, ["c"], 1)                 # never cross-validated
+
+
+if __name__ == "__main__":
+    unittest.main()
