@@ -3,6 +3,8 @@
 # as a validation ensemble under Training/runs/val-models/: the networks every detection setting is
 # chosen with (docs/detection.md); none is ever scored on fold 5. Resumes: a member whose run folder
 # holds its checkpoint is not trained again, and one stopped midway continues from its resume.pt.
+# A card already exported from its member's current checkpoint is left as it is, and so is an existing
+# ensemble card: a detection section fitted into either is kept (only a retrained member is re-exported).
 #   scripts/detection/train-validation-members.sh [THREADS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,11 +22,13 @@ for recipe in hark-esc50 hark-esc50-m hark-esc50-v; do
   if [[ ! -f $run/checkpoint.pt ]]; then
     python3 Training/train.py --config Training/configs/$recipe.toml "${folds[@]}" --out "$run" --resume
   fi
-  python3 Training/export.py --run "$run" --name "val-$recipe" --models "$out" \
-    --fixtures "$run/parity" --clips 1 --mean-maps-only \
-    --command "scripts/detection/train-validation-members.sh $threads"
+  if [[ ! $out/val-$recipe.json -nt $run/checkpoint.pt ]]; then
+    python3 Training/export.py --run "$run" --name "val-$recipe" --models "$out" \
+      --fixtures "$run/parity" --clips 1 --mean-maps-only \
+      --command "scripts/detection/train-validation-members.sh $threads"
+  fi
 done
-python3 - "$out" <<'PY'
+[[ -f $out/val-hark-esc50-ensemble.json ]] || python3 - "$out" <<'PY'
 import json, sys
 from pathlib import Path
 out = Path(sys.argv[1])
