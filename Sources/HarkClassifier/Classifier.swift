@@ -137,10 +137,31 @@ public final class Classifier: WindowClassifying {
         try members[mapsMember].features(of: window)
     }
 
+    /// Where crops go in later `classify(streamWindow:…)` calls; `hopSamples` (at `sampleRate`)
+    /// is the live hop the stream grid is laid on. Forgets the crops already scored.
+    public func placeCrops(_ placement: CropPlacement, hopSamples: Int) {
+        for member in members { member.placeCrops(placement, hopSamples: hopSamples, sampleRate: sampleRate) }
+    }
+
+    /// Network passes over crops so far, all members together.
+    public var cropPasses: Int { members.reduce(0) { $0 + $1.cropPasses } }
+
     /// Classifies a window of `windowSamples` samples at `sampleRate`; `taps` names the maps
     /// member's layers to return, `includeLogMel` asks for its log-mel of the window.
     public func classify(window: [Float], start: Double = 0, topK: Int = 3, taps: Set<String> = [],
                          includeLogMel: Bool = false) throws -> WindowPrediction {
+        try classify(window: window, windowEnd: nil, start: start, topK: topK, taps: taps, includeLogMel: includeLogMel)
+    }
+
+    /// Classifies the live window that ends at stream sample `streamEnd`: with crops placed on the
+    /// stream (`placeCrops(.stream, …)`), the crops an earlier window held are not scored again.
+    public func classify(streamWindow window: [Float], endingAt streamEnd: Int, start: Double, topK: Int = 3,
+                         taps: Set<String> = [], includeLogMel: Bool = false) throws -> WindowPrediction {
+        try classify(window: window, windowEnd: streamEnd, start: start, topK: topK, taps: taps, includeLogMel: includeLogMel)
+    }
+
+    private func classify(window: [Float], windowEnd: Int?, start: Double, topK: Int, taps: Set<String>,
+                          includeLogMel: Bool) throws -> WindowPrediction {
         guard window.count == windowSamples else {
             throw FeatureError.wrongLength(expected: windowSamples, got: window.count)
         }
@@ -158,7 +179,7 @@ public final class Classifier: WindowClassifying {
                 mel = try member.features(of: try MemberScorer.window(window, from: sampleRate, to: member.parameters))
                 logMels.append((member.parameters, mel))
             }
-            let scored = try member.score(logMel: mel, taps: i == mapsMember ? taps : [])
+            let scored = try member.score(logMel: mel, windowEnd: windowEnd, taps: i == mapsMember ? taps : [])
             if i == mapsMember {
                 featureMaps = scored.featureMaps
                 if includeLogMel { mapsLogMel = mel }

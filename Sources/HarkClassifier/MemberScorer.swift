@@ -10,6 +10,13 @@ public final class MemberScorer {
     private let cropSession: (crops: ModelCard.Crops, session: InferenceSession)?
     private var features: [Float] = []
     private var crop: [Float] = []
+    /// The stream grid when crops are placed on the stream (`CropPlacement.stream`), and the
+    /// probabilities of the crops the last window held, by key. Like all of the scorer, owned by
+    /// the one queue that classifies.
+    private var grid: CropGrid?
+    private var gridScores: [Int: [Float]] = [:]
+    /// Network passes over crops so far (whole-window passes for feature maps not counted).
+    private(set) var cropPasses = 0
 
     init(network: ResNet) throws {
         self.network = network
@@ -41,15 +48,36 @@ public final class MemberScorer {
         return features
     }
 
-    /// Probabilities under the card's protocol, the crops that lie inside the window with their own
-    /// probabilities (the detector's evidence), and the whole window's feature maps for `taps`.
-    func score(logMel mel: [Float], taps: Set<String>) throws -> MemberScore {
+    /// Places the crops of later stream windows (`score(logMel:windowEnd:taps:)`); a network
+    /// scored on whole windows has no crops to place. Forgets the crops already scored.
+    func placeCrops(_ placement: CropPlacement, hopSamples: Int, sampleRate: Int) {
+        gridScores = [:]
+        guard placement == .stream, let crops = cropSession?.crops else {
+            grid = nil
+            return
+        }
+        let p = parameters
+        grid = CropGrid(cropFrames: crops.frames, hopSamples: hopSamples, sampleRate: sampleRate, windowFrames: p.frames,
+                        windowSeconds: p.windowSeconds)
+    }
+
+    /// Probabilities under the card's protocol (or the stream grid, for a stream window when crops
+    /// are placed on the stream), the crops that lie inside the window with their own probabilities
+    /// (the detector's evidence), and the whole window's feature maps for `taps`.
+    /// - Parameter windowEnd: the stream sample where the window ends, for a live window.
+    func score(logMel mel: [Float], windowEnd: Int? = nil, taps: Set<String>) throws -> MemberScore {
         guard let cropSession else {
             let inference = try session.run(logMel: mel, taps: taps)
             let whole = CropScore(start: 0, end: parameters.windowSeconds, probabilities: inference.probabilities)
             return MemberScore(probabilities: inference.probabilities, crops: [whole], featureMaps: inference.featureMaps)
         }
-        let (probabilities, crops) = try cropAveragedProbabilities(mel, crops: cropSession.crops, session: cropSession.session)
+        let probabilities: [Float], crops: [CropScore]
+        if let grid, let windowEnd {
+            (probabilities, crops) = try gridAveragedProbabilities(mel, grid: grid, windowEnd: windowEnd,
+                                                                   cropFrames: cropSession.crops.frames, session: cropSession.session)
+        } else {
+            (probabilities, crops) = try cropAveragedProbabilities(mel, crops: cropSession.crops, session: cropSession.session)
+        }
         return MemberScore(probabilities: probabilities, crops: crops,
                            featureMaps: taps.isEmpty ? [:] : try session.run(logMel: mel, taps: taps).featureMaps)
     }
@@ -58,21 +86,12 @@ public final class MemberScorer {
     /// do not wrap around the window's end, placed in seconds from its start.
     private func cropAveragedProbabilities(_ mel: [Float], crops: ModelCard.Crops,
                                            session: InferenceSession) throws -> ([Float], [CropScore]) {
-        let mels = parameters.nMels, frames = parameters.frames
-        guard mel.count == mels * frames else {
-            throw EngineError.wrongInputSize(expected: mels * frames, got: mel.count)
-        }
+        let frames = parameters.frames
         var sum = [Float](repeating: 0, count: network.labels.count)
         var inside: [CropScore] = []
         let secondsPerFrame = parameters.windowSeconds / Double(frames)
-        if crop.count != mels * crops.frames { crop = [Float](repeating: 0, count: mels * crops.frames) }
         for first in crops.starts(windowFrames: frames) {
-            for m in 0..<mels {
-                for t in 0..<crops.frames {
-                    crop[m * crops.frames + t] = mel[m * frames + (first + t) % frames]
-                }
-            }
-            let p = try session.run(logMel: crop).probabilities
+            let p = try scoreCrop(of: mel, firstFrame: first, cropFrames: crops.frames, session: session)
             for i in sum.indices { sum[i] += p[i] }
             if first + crops.frames <= frames {
                 inside.append(CropScore(start: Double(first) * secondsPerFrame,
@@ -81,6 +100,48 @@ public final class MemberScorer {
         }
         let scale = 1 / Float(crops.count)
         return (sum.map { $0 * scale }, inside)
+    }
+
+    /// Mean softmax over the window's crops on the stream grid: a crop an earlier window held is
+    /// not scored again. Keeps the scores of this window's crops only (the next window's keys are
+    /// these or newer).
+    private func gridAveragedProbabilities(_ mel: [Float], grid: CropGrid, windowEnd: Int, cropFrames: Int,
+                                           session: InferenceSession) throws -> ([Float], [CropScore]) {
+        var sum = [Float](repeating: 0, count: network.labels.count)
+        var crops: [CropScore] = []
+        var kept: [Int: [Float]] = [:]
+        let placed = grid.crops(windowEnd: windowEnd)
+        for c in placed {
+            let p: [Float]
+            if let key = c.key, let known = gridScores[key] {
+                p = known
+            } else {
+                p = try scoreCrop(of: mel, firstFrame: c.firstFrame, cropFrames: cropFrames, session: session)
+            }
+            if let key = c.key { kept[key] = p }
+            for i in sum.indices { sum[i] += p[i] }
+            crops.append(CropScore(start: c.start, end: c.end, probabilities: p))
+        }
+        gridScores = kept
+        let scale = 1 / Float(placed.count)
+        return (sum.map { $0 * scale }, crops)
+    }
+
+    /// Softmax of the crop of `cropFrames` frames from `firstFrame` of a [n_mels × frames] log-mel
+    /// window, wrapping round its end.
+    private func scoreCrop(of mel: [Float], firstFrame: Int, cropFrames: Int, session: InferenceSession) throws -> [Float] {
+        let mels = parameters.nMels, frames = parameters.frames
+        guard mel.count == mels * frames else {
+            throw EngineError.wrongInputSize(expected: mels * frames, got: mel.count)
+        }
+        if crop.count != mels * cropFrames { crop = [Float](repeating: 0, count: mels * cropFrames) }
+        for m in 0..<mels {
+            for t in 0..<cropFrames {
+                crop[m * cropFrames + t] = mel[m * frames + (firstFrame + t) % frames]
+            }
+        }
+        cropPasses += 1
+        return try session.run(logMel: crop).probabilities
     }
 }
 

@@ -16,4 +16,21 @@ public protocol WindowClassifying: AnyObject {
     var parameters: LogMelParameters { get }
 
     func classify(window: [Float], start: Double, topK: Int, taps: Set<String>, includeLogMel: Bool) throws -> WindowPrediction
+
+    /// Classifies the live window that ends at stream sample `streamEnd` (at `sampleRate`).
+    func classify(streamWindow window: [Float], endingAt streamEnd: Int, start: Double, topK: Int, taps: Set<String>,
+                  includeLogMel: Bool) throws -> WindowPrediction
+
+    /// Where crops go in later stream windows, on a grid of `hopSamples` (at `sampleRate`).
+    func placeCrops(_ placement: CropPlacement, hopSamples: Int)
+}
+
+/// A classifier without crops of its own (a test's fake) scores stream windows as windows.
+extension WindowClassifying {
+    public func classify(streamWindow window: [Float], endingAt streamEnd: Int, start: Double, topK: Int, taps: Set<String>,
+                         includeLogMel: Bool) throws -> WindowPrediction {
+        try classify(window: window, start: start, topK: topK, taps: taps, includeLogMel: includeLogMel)
+    }
+
+    public func placeCrops(_ placement: CropPlacement, hopSamples: Int) {}
 }

@@ -12,7 +12,7 @@ public enum ConfigFile {
     /// The keys of [listen] and [detector] and what kind of value each takes ([server]'s are `ServerSettings.fields`).
     static let listenKeys: [String: Kind] = [
         "source": .string, "model": .string, "threads": .integer, "hop_seconds": .number, "top_k": .integer,
-        "emit": .strings, "max_pending_windows": .integer,
+        "emit": .strings, "max_pending_windows": .integer, "crop_placement": .string,
     ]
     static let detectorKeys: [String: Kind] = [
         "on_threshold": .number, "off_threshold": .number, "confirm_windows": .integer, "confirm_of": .integer,
@@ -51,6 +51,7 @@ public enum ConfigFile {
             o.topK = try integer(listen, "top_k")
             o.emit = try strings(listen, "emit")
             o.maxPendingWindows = try integer(listen, "max_pending_windows")
+            o.cropPlacement = try string(listen, "crop_placement")
         }
         if let detector = table["detector"]?.table {
             try checkKeys(detector, allowed: Set(detectorKeys.keys).union(["thresholds"]), section: "detector")

@@ -1,3 +1,4 @@
+import HarkClassifier
 import HarkEngine
 import HarkStream
 
@@ -8,6 +9,8 @@ public struct ListenOverrides: Sendable, Equatable {
     public var model: String?
     public var threads: Int?
     public var hopSeconds: Double?
+    /// `CropPlacement`'s raw value.
+    public var cropPlacement: String?
     public var topK: Int?
     public var emit: [String]?
     /// `DetectionScore`'s raw value.
@@ -36,6 +39,7 @@ public struct ListenOverrides: Sendable, Equatable {
         m.model = model ?? base.model
         m.threads = threads ?? base.threads
         m.hopSeconds = hopSeconds ?? base.hopSeconds
+        m.cropPlacement = cropPlacement ?? base.cropPlacement
         m.topK = topK ?? base.topK
         m.emit = emit ?? base.emit
         m.detectionScore = detectionScore ?? base.detectionScore
@@ -61,6 +65,7 @@ public struct ListenOverrides: Sendable, Equatable {
         var card = ListenOverrides()
         card.detectionScore = c.score
         card.hopSeconds = c.hopSeconds
+        card.cropPlacement = c.cropPlacement
         card.onThreshold = c.defaultThresholds?.on
         card.offThreshold = c.defaultThresholds?.off
         if onThreshold == nil && offThreshold == nil {
@@ -77,6 +82,12 @@ public struct ListenOverrides: Sendable, Equatable {
         var s = LiveSettings()
         var d = s.detector
         if let v = hopSeconds { s.hopSeconds = v }
+        if let v = cropPlacement {
+            guard let placement = CropPlacement(rawValue: v) else {
+                throw .invalid("crop_placement: '\(v)' is not one of \(CropPlacement.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            s.cropPlacement = placement
+        }
         if let v = topK {
             guard v >= 1 else { throw .invalid("top_k must be at least 1") }
             s.topK = v

@@ -16,6 +16,8 @@ public struct DetectionCalibration: Codable, Sendable, Equatable {
     public var score: String?
     /// The hop the thresholds and confirmation were fitted at (N-of-M counts windows).
     public var hopSeconds: Double?
+    /// Where the crops were placed in the live windows fitted on: "window" or "stream".
+    public var cropPlacement: String?
     /// The threshold pair for classes without their own.
     public var defaultThresholds: Thresholds?
     /// Per-class thresholds, by label.
@@ -26,10 +28,11 @@ public struct DetectionCalibration: Codable, Sendable, Equatable {
     /// How and on what the values were fitted (free text, for people).
     public var fitted: String?
 
-    public init(score: String? = nil, hopSeconds: Double? = nil, defaultThresholds: Thresholds? = nil, thresholds: [String: Thresholds]? = nil,
+    public init(score: String? = nil, hopSeconds: Double? = nil, cropPlacement: String? = nil, defaultThresholds: Thresholds? = nil, thresholds: [String: Thresholds]? = nil,
                 confirmWindows: Int? = nil, confirmOf: Int? = nil, holdSeconds: Double? = nil, fitted: String? = nil) {
         self.score = score
         self.hopSeconds = hopSeconds
+        self.cropPlacement = cropPlacement
         self.defaultThresholds = defaultThresholds
         self.thresholds = thresholds
         self.confirmWindows = confirmWindows
@@ -39,7 +42,7 @@ public struct DetectionCalibration: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case score, hopSeconds = "hop_seconds", defaultThresholds = "default_thresholds", thresholds, confirmWindows = "confirm_windows"
+        case score, hopSeconds = "hop_seconds", cropPlacement = "crop_placement", defaultThresholds = "default_thresholds", thresholds, confirmWindows = "confirm_windows"
         case confirmOf = "confirm_of", holdSeconds = "hold_seconds", fitted
     }
 }

@@ -83,6 +83,7 @@ public final class LivePipeline: Sendable {
         sampleRate = classifier.sampleRate
         windowSamples = classifier.windowSamples
         hopSamples = max(1, Int((settings.hopSeconds * Double(sampleRate)).rounded()))
+        classifier.placeCrops(settings.cropPlacement, hopSamples: hopSamples)
         info = LiveStreamInfo(sampleRate: sampleRate, windowSeconds: classifier.windowSeconds, hopSeconds: settings.hopSeconds,
                               labels: labels, exposedLayers: classifier.exposedLayers, logMel: classifier.parameters)
         let ringSeconds = max(settings.ringSeconds, classifier.windowSeconds + 2 * settings.hopSeconds)
@@ -308,7 +309,7 @@ public final class LivePipeline: Sendable {
             do {
                 // Confined: only this serial queue touches the classifier.
                 let model = classifier.value
-                prediction = try model.classify(window: window, start: Double(max(job.start, 0)) / Double(sampleRate),
+                prediction = try model.classify(streamWindow: window, endingAt: job.end, start: Double(max(job.start, 0)) / Double(sampleRate),
                                                 topK: settings.topK, taps: wanted.layers.intersection(model.exposedLayers),
                                                 includeLogMel: wanted.logMel)
             } catch {

@@ -1,9 +1,14 @@
+import HarkClassifier
+
 /// How a live run behaves. Every default is documented in `hark listen --help` and Config/hark.toml.
 public struct LiveSettings: Sendable {
     /// Seconds between the ends of consecutive windows (0.25 … window length).
     public var hopSeconds = 1.0
     public var topK = 3
     public var detector = DetectorConfig()
+    /// Where a network that scores crops places them: re-placed in every window (the card's
+    /// protocol, as `hark classify`) or on a grid of stream time shared by overlapping windows.
+    public var cropPlacement = CropPlacement.window
     /// Windows queued or running in the model stage; a window due while it is full is dropped
     /// and counted, so a slow model never makes memory grow.
     public var maxPendingWindows = 2

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HarkClassifier
 import HarkConfig
 import HarkStream
 
@@ -41,6 +42,9 @@ struct LiveArguments: ParsableArguments {
 
     @Option(help: "Seconds between windows, 0.25 to 5. (default: the model card's, else \(defaults.hopSeconds))")
     var hop: Double?
+
+    @Option(name: .customLong("crop-placement"), help: "Where a network that scores crops places them: window (the card's crops in every window, as hark classify) or stream (one crop per hop on a grid of stream time, shared by the windows that hold it: one new crop per window instead of the card's count). (default: the model card's, else \(defaults.cropPlacement.rawValue))")
+    var cropPlacement: String?
 
     @Option(name: .customLong("top-k"), help: "Classes per window line. (default: \(defaults.topK))")
     var topK: Int?
@@ -114,6 +118,7 @@ struct LiveArguments: ParsableArguments {
         o.model = model
         o.threads = threads
         o.hopSeconds = hop
+        o.cropPlacement = cropPlacement
         o.topK = topK
         o.emit = emit.isEmpty ? nil : Self.splitList(emit)
         o.detectionScore = detectionScore

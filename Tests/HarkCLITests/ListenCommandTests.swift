@@ -43,6 +43,22 @@ import TestSupport
         #expect(!validator.problems(in: #"{"type":"status","status":"stopped","wall_time":"x","message":"m","extra":1}"#).isEmpty)
     }
 
+    /// `--crop-placement stream` reaches the classifier: the same windows, scored on other crops.
+    @Test func cropsPlacedOnTheStreamScoreTheSameWindowsDifferently() async throws {
+        let path = try noiseWAV(seconds: 9)
+        func windows(_ placement: String) async throws -> [[Double]] {
+            let r = try await HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--hop", "0.5",
+                                               "--crop-placement", placement, "--emit", "scores"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return try objects(r.stdout).compactMap { $0["detection_scores"] as? [Double] }
+        }
+        let stream = try await windows("stream"), window = try await windows("window")
+        #expect(stream.count == window.count && stream.count >= 8)
+        #expect(stream != window)
+        let refused = try await HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--crop-placement", "grid"])
+        #expect(refused.status != 0 && refused.stderr.contains("crop_placement: 'grid' is not one of window, stream"), "\(refused.stderr)")
+    }
+
     @Test func statusGoesToStderrByDefault() async throws {
         let path = try noiseWAV(seconds: 6)
         let r = try await HarkProcess.run(["listen", "--model", model, "--source", "file:\(path)", "--emit", "windows"])

@@ -11,10 +11,10 @@ import TestSupport
         let fromFile = try o.listen.settings()
         let builtIn = LiveSettings()
         // What a model card's `detection` section fits is left to the card: the file must not mask it.
-        #expect(o.listen.hopSeconds == nil && o.listen.detectionScore == nil && o.listen.onThreshold == nil
+        #expect(o.listen.hopSeconds == nil && o.listen.cropPlacement == nil && o.listen.detectionScore == nil && o.listen.onThreshold == nil
                 && o.listen.offThreshold == nil && o.listen.confirmWindows == nil && o.listen.confirmOf == nil
                 && o.listen.holdSeconds == nil && o.listen.classThresholds.isEmpty)
-        #expect(fromFile.hopSeconds == builtIn.hopSeconds)
+        #expect(fromFile.hopSeconds == builtIn.hopSeconds && fromFile.cropPlacement == .window)
         #expect(fromFile.topK == builtIn.topK)
         #expect(!o.listen.emitsWindowsOnStdout && !o.listen.emitsStatusOnStdout)
         #expect(fromFile.maxPendingWindows == builtIn.maxPendingWindows)
@@ -120,13 +120,13 @@ import TestSupport
     }
 
     @Test func aCardsFittedDetectionSitsUnderEveryOtherLayer() throws {
-        let card = DetectionCalibration(score: "strongest_crop", hopSeconds: 0.5,
+        let card = DetectionCalibration(score: "strongest_crop", hopSeconds: 0.5, cropPlacement: "stream",
                                         defaultThresholds: .init(on: 0.45, off: 0.27),
                                         thresholds: ["dog": .init(on: 0.7, off: 0.42), "rain": .init(on: 0.3, off: 0.18)],
                                         confirmWindows: 1, confirmOf: 1, holdSeconds: 1.5)
         // Nothing set above the card: the card's values.
         let plain = try ListenOverrides().over(calibration: card).settings()
-        #expect(plain.hopSeconds == 0.5 && plain.detector.score == .strongestCrop)
+        #expect(plain.hopSeconds == 0.5 && plain.cropPlacement == .stream && plain.detector.score == .strongestCrop)
         #expect(plain.detector.thresholds == .init(on: 0.45, off: 0.27))
         #expect(plain.detector.thresholds(for: "dog") == .init(on: 0.7, off: 0.42))
         #expect(plain.detector.thresholds(for: "siren") == .init(on: 0.45, off: 0.27))
@@ -136,10 +136,14 @@ import TestSupport
         flags.classThresholds["dog"] = .init(on: 0.9, off: 0.5)
         flags.hopSeconds = 1
         flags.detectionScore = "window"
+        flags.cropPlacement = "window"
         let mixed = try flags.over(calibration: card).settings()
         #expect(mixed.detector.thresholds(for: "dog") == .init(on: 0.9, off: 0.5))
         #expect(mixed.detector.thresholds(for: "rain") == .init(on: 0.3, off: 0.18))
-        #expect(mixed.hopSeconds == 1 && mixed.detector.score == .window && mixed.detector.confirmOf == 1)
+        #expect(mixed.hopSeconds == 1 && mixed.cropPlacement == .window && mixed.detector.score == .window && mixed.detector.confirmOf == 1)
+        // The environment and the file name it too.
+        #expect(try ConfigFile.environment(["HARK_LISTEN_CROP_PLACEMENT": "stream"]).listen.settings().cropPlacement == .stream)
+        #expect(try ConfigFile.parse("[listen]\ncrop_placement = \"stream\"\n").listen.cropPlacement == "stream")
         // One global threshold asked for is one threshold for every class: the card's per-class ones go.
         var global = ListenOverrides()
         global.onThreshold = 0.6
@@ -152,6 +156,9 @@ import TestSupport
         var bad = ListenOverrides()
         bad.detectionScore = "loudest"
         #expect(throws: ConfigurationError.self) { try bad.settings() }
+        var badPlacement = ListenOverrides()
+        badPlacement.cropPlacement = "grid"
+        #expect(throws: ConfigurationError.invalid("crop_placement: 'grid' is not one of window, stream")) { try badPlacement.settings() }
     }
 
     /// Calibrated per-class thresholds from a card decide on hand-made scores: each class against its own.
