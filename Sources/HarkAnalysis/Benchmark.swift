@@ -156,6 +156,22 @@ public enum Benchmark {
             for _ in 0..<3 { try verdict() }
             let times = try timeWithCPU(runs) { try verdict() }
             stages.append(StageTiming(stage: stage, threads: 1, samples: times.wall, cpuSamples: times.cpu))
+            // Live with `--crop-placement stream` at the cards' hop: each window a hop after the last
+            // scores one new crop per member; its resample and log-mel are counted too.
+            let live = try Classifier(model: model)
+            let hop = rate / 2
+            live.placeCrops(.stream, hopSamples: hop)
+            var end = window.count
+            for _ in 0..<3 {
+                end += hop
+                _ = try live.classify(streamWindow: window, endingAt: end, start: 0)
+            }
+            let liveTimes = try timeWithCPU(runs) {
+                end += hop
+                _ = try live.classify(streamWindow: window, endingAt: end, start: 0)
+            }
+            stages.append(StageTiming(stage: "live window verdict, crops on the stream (hop 0.5 s, with log-mel)", threads: 1,
+                                      samples: liveTimes.wall, cpuSamples: liveTimes.cpu))
         }
         return BenchmarkReport(model: model.name, input: file, modelInput: shapes.joined(separator: " + "), macs: macs,
                                blasCore: BLASKernel.current, convolutions: convolutions,

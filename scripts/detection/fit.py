@@ -20,6 +20,10 @@ section. What is chosen (the rule of docs/detection.md, written before any fold-
 Only confirmations that emit within one hop of the first window over the threshold are candidates
 (1/1, 2/2; 2/3 can wait two hops).
 
+With `--crop-placement stream` the runs were made with crops on a grid of stream time
+(`hark listen --crop-placement stream`): the section records it, and only the run's own hop is a
+candidate (a 1.0-s run lays its own grid, which every other window of a 0.5-s run is not).
+
     python3 scripts/detection/fit.py --runs /tmp/det/fold4 --out calibration.json \
         [--card Models/hark-esc50-ensemble.json]
 
@@ -161,12 +165,15 @@ def main() -> None:
     ap.add_argument("--card", help="also write it into this model or ensemble card")
     ap.add_argument("--note", default="", help="added to the section's `fitted` text")
     ap.add_argument("--report", help="write every candidate's replayed figures here (JSON)")
+    ap.add_argument("--crop-placement", choices=["window", "stream"], default="window",
+                    help="where the runs placed their crops (hark listen --crop-placement)")
     args = ap.parse_args()
+    hops = CANDIDATE_HOPS if args.crop_placement == "window" else [RUN_HOP]
 
     labels = [label["name"] for label in json.loads(Path(args.labels_card).read_text())["labels"]]
     fits = []
     for rule in CANDIDATE_RULES:
-        for hop in CANDIDATE_HOPS:
+        for hop in hops:
             streams = [Stream(Path(r), rule, hop) for r in args.runs]
             for n, m in CANDIDATE_CONFIRMS:
                 f = fit(streams, labels, n, m)
@@ -181,6 +188,7 @@ def main() -> None:
     section = {
         "score": chosen["rule"],
         "hop_seconds": chosen["hop"],
+        **({"crop_placement": "stream"} if args.crop_placement == "stream" else {}),
         "default_thresholds": {"on": chosen["global_on"], "off": round(chosen["global_on"] * OFF_RATIO, 4)},
         "thresholds": {labels[c]: {"on": on, "off": round(on * OFF_RATIO, 4)} for c, on in sorted(chosen["per_class"].items())},
         "confirm_windows": n, "confirm_of": m, "hold_seconds": HOLD_SECONDS,
