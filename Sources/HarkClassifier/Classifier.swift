@@ -140,7 +140,13 @@ public final class Classifier: WindowClassifying {
     /// Where crops go in later `classify(streamWindow:…)` calls; `hopSamples` (at `sampleRate`)
     /// is the live hop the stream grid is laid on. Forgets the crops already scored.
     public func placeCrops(_ placement: CropPlacement, hopSamples: Int) {
-        for member in members { member.placeCrops(placement, hopSamples: hopSamples, sampleRate: sampleRate) }
+        let grids = members.map { $0.grid(placement, hopSamples: hopSamples, sampleRate: sampleRate) }
+        // Members average crop by crop: each lays as many crops as the one that fits the fewest
+        // (their crops differ by a fraction of a frame, which can put one more in one of them).
+        let reference = grids.compactMap { $0 }.min { $0.anchoredCount < $1.anchoredCount }
+        for (member, grid) in zip(members, grids) {
+            member.placeCrops(on: reference.flatMap { grid?.matching($0) })
+        }
     }
 
     /// Network passes over crops so far, all members together.

@@ -15,9 +15,10 @@ public enum CropPlacement: String, Sendable, CaseIterable {
 /// Crop `k` ends `k` hops before the window's end and is keyed by the stream sample where it ends,
 /// so the newest crop of one window is crop 1 of the next window a hop later. Crops are slices of a
 /// window's log-mel: a crop is sliced from the first window that holds it (as the newest, at steady
-/// state), at `k` times the hop rounded down to whole frames (so that no crop starts before the
-/// window's first frame). When the anchored crops leave more than a tenth of a crop of the window's
-/// start unheard (hop 1 s: half a second), a crop at the window's start is added; it is not shared.
+/// state); one scored afresh (the first window, or after dropped ones) starts `k` hops before the
+/// newest, rounded down to a whole frame (V's 0.5 s is 43.1 frames: its sixth crop starts at frame
+/// 0, not −1). When the anchored crops leave more than a tenth of a crop of the window's start
+/// unheard (hop 1 s: half a second), a crop at the window's start is added; it is not shared.
 public struct CropGrid: Sendable, Equatable {
     /// One crop of a window.
     public struct Crop: Sendable, Equatable {
@@ -33,13 +34,17 @@ public struct CropGrid: Sendable, Equatable {
 
     public let windowFrames: Int
     public let cropFrames: Int
-    /// The hop in the member's frames, rounded down.
-    public let hopFrames: Int
+    /// The hop in the member's frames (not a whole number in general).
+    public let hopFrames: Double
     /// The hop in stream samples at the classifier's rate.
     public let hopSamples: Int
     public let sampleRate: Int
     public let windowSeconds: Double
     public let cropSeconds: Double
+    /// The anchored crops a window holds: crop k for k = 0 … while it fits.
+    public private(set) var anchoredCount: Int
+    /// Whether a window adds a crop at its start.
+    public private(set) var hasHeadCrop: Bool
 
     /// - Parameters:
     ///   - hopSamples: the live hop at `sampleRate`, the classifier's rate.
@@ -54,18 +59,29 @@ public struct CropGrid: Sendable, Equatable {
         self.windowSeconds = windowSeconds
         cropSeconds = windowSeconds * Double(cropFrames) / Double(windowFrames)
         let windowSamples = max(1, Int((windowSeconds * Double(sampleRate)).rounded()))
-        hopFrames = max(1, hopSamples * windowFrames / windowSamples)
+        hopFrames = Double(hopSamples) * Double(windowFrames) / Double(windowSamples)
+        let span = windowFrames - cropFrames
+        var count = 1
+        while Int((Double(count) * hopFrames).rounded(.down)) <= span { count += 1 }
+        anchoredCount = count
+        hasHeadCrop = false
+        hasHeadCrop = unheardFrames * 10 > cropFrames
     }
 
-    /// The anchored crops a window holds: crop k for k = 0 … while it fits.
-    public var anchoredCount: Int { (windowFrames - cropFrames) / hopFrames + 1 }
+    /// Frames of crop k's start before the newest crop's.
+    func offset(_ k: Int) -> Int { Int((Double(k) * hopFrames).rounded(.down)) }
 
     /// Frames at the window's start that no anchored crop covers.
-    public var unheardFrames: Int { windowFrames - cropFrames - (anchoredCount - 1) * hopFrames }
+    public var unheardFrames: Int { max(0, windowFrames - cropFrames - offset(anchoredCount - 1)) }
 
-    /// Whether a window adds a crop at its start: the anchored ones leave more than a tenth of a
-    /// crop unheard (always when the hop is longer than the window less one crop).
-    public var hasHeadCrop: Bool { unheardFrames * 10 > cropFrames }
+    /// This grid with `reference`'s crops: the same count and head crop, so that members on other
+    /// front-ends (whose crops differ by a fraction of a frame) average crop by crop.
+    public func matching(_ reference: CropGrid) -> CropGrid {
+        var grid = self
+        grid.anchoredCount = reference.anchoredCount
+        grid.hasHeadCrop = reference.hasHeadCrop
+        return grid
+    }
 
     /// The crops of the window ending at stream sample `windowEnd`, earliest first.
     public func crops(windowEnd: Int) -> [Crop] {
@@ -75,7 +91,7 @@ public struct CropGrid: Sendable, Equatable {
         }
         for k in (0..<anchoredCount).reversed() {
             let end = windowSeconds - Double(k * hopSamples) / Double(sampleRate)
-            crops.append(Crop(key: windowEnd - k * hopSamples, firstFrame: windowFrames - cropFrames - k * hopFrames,
+            crops.append(Crop(key: windowEnd - k * hopSamples, firstFrame: max(0, windowFrames - cropFrames - offset(k)),
                               start: max(0, end - cropSeconds), end: end))
         }
         return crops

@@ -48,17 +48,20 @@ public final class MemberScorer {
         return features
     }
 
-    /// Places the crops of later stream windows (`score(logMel:windowEnd:taps:)`); a network
-    /// scored on whole windows has no crops to place. Forgets the crops already scored.
-    func placeCrops(_ placement: CropPlacement, hopSamples: Int, sampleRate: Int) {
-        gridScores = [:]
-        guard placement == .stream, let crops = cropSession?.crops else {
-            grid = nil
-            return
-        }
+    /// This network's crops on a stream laid every `hopSamples` (at `sampleRate`) under
+    /// `placement`; nil when it places them in the window, or scores whole windows.
+    func grid(_ placement: CropPlacement, hopSamples: Int, sampleRate: Int) -> CropGrid? {
+        guard placement == .stream, let crops = cropSession?.crops else { return nil }
         let p = parameters
-        grid = CropGrid(cropFrames: crops.frames, hopSamples: hopSamples, sampleRate: sampleRate, windowFrames: p.frames,
+        return CropGrid(cropFrames: crops.frames, hopSamples: hopSamples, sampleRate: sampleRate, windowFrames: p.frames,
                         windowSeconds: p.windowSeconds)
+    }
+
+    /// Places the crops of later stream windows (`score(logMel:windowEnd:taps:)`) on `grid`, or in
+    /// the window when nil. Forgets the crops already scored.
+    func placeCrops(on grid: CropGrid?) {
+        self.grid = grid
+        gridScores = [:]
     }
 
     /// Probabilities under the card's protocol (or the stream grid, for a stream window when crops

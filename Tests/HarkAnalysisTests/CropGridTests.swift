@@ -11,12 +11,12 @@ import TestSupport
         CropGrid(cropFrames: 108, hopSamples: Int(hopSeconds * 22050), sampleRate: 22050, windowFrames: 216, windowSeconds: 5)
     }
 
-    @Test func atHalfASecondSixAnchoredCropsCoverAllButTheFirstThreeFrames() {
+    @Test func atHalfASecondSixAnchoredCropsFillTheWindow() {
         let grid = Self.kGrid(hopSeconds: 0.5)
-        // 0.5 s is 21.6 frames: rounded down to 21, so the earliest crop starts at frame 3, not −0.6.
-        #expect(grid.hopFrames == 21 && grid.anchoredCount == 6 && grid.unheardFrames == 3 && !grid.hasHeadCrop)
+        // 0.5 s is 21.6 frames: crop k starts k × 21.6 frames before the newest, rounded down.
+        #expect(abs(grid.hopFrames - 21.6) < 1e-9 && grid.anchoredCount == 6 && grid.unheardFrames == 0 && !grid.hasHeadCrop)
         let crops = grid.crops(windowEnd: 220_500)
-        #expect(crops.map(\.firstFrame) == [3, 24, 45, 66, 87, 108])
+        #expect(crops.map(\.firstFrame) == [0, 22, 44, 65, 87, 108])
         #expect(crops.map(\.key) == [165_375, 176_400, 187_425, 198_450, 209_475, 220_500])
         #expect(crops.map(\.start) == [0, 0.5, 1, 1.5, 2, 2.5] && crops.map(\.end) == [2.5, 3, 3.5, 4, 4.5, 5])
     }
@@ -30,9 +30,9 @@ import TestSupport
     }
 
     @Test func vsFinerFramesFillTheWindowExactly() {
-        // V: 431 frames per 5 s, crops of 216; 0.5 s is 43.1 frames, rounded down to 43.
+        // V: 431 frames per 5 s, crops of 216; 0.5 s is 43.1 frames, and 5 hops 215.5, rounded down.
         let grid = CropGrid(cropFrames: 216, hopSamples: 11025, sampleRate: 22050, windowFrames: 431, windowSeconds: 5)
-        #expect(grid.hopFrames == 43 && grid.anchoredCount == 6 && grid.unheardFrames == 0 && !grid.hasHeadCrop)
+        #expect(grid.anchoredCount == 6 && grid.unheardFrames == 0 && !grid.hasHeadCrop)
         #expect(grid.crops(windowEnd: 110_250).map(\.firstFrame) == [0, 43, 86, 129, 172, 215])
         // Its crops fall where K's do (within the 0.05 s the members' crops are averaged at).
         let k = Self.kGrid(hopSeconds: 0.5).crops(windowEnd: 110_250), v = grid.crops(windowEnd: 110_250)
@@ -49,6 +49,17 @@ import TestSupport
         // A hop as long as the window: the newest crop and the head crop.
         let whole = Self.kGrid(hopSeconds: 5)
         #expect(whole.crops(windowEnd: 110_250).map(\.firstFrame) == [0, 108])
+    }
+
+    @Test func membersOnOtherFrontEndsLayAsManyCrops() {
+        // A hop of 0.8367 s: three hops fit K's window less a crop (108.4 of 108 frames, rounded
+        // down) but not V's (216.4 of 215), so K alone would lay 4 crops and V 3.
+        let k = CropGrid(cropFrames: 108, hopSamples: 18448, sampleRate: 22050, windowFrames: 216, windowSeconds: 5)
+        let v = CropGrid(cropFrames: 216, hopSamples: 18448, sampleRate: 22050, windowFrames: 431, windowSeconds: 5)
+        #expect(k.anchoredCount == 4 && v.anchoredCount == 3 && v.hasHeadCrop)
+        let matched = k.matching(v).crops(windowEnd: 110_250), own = v.crops(windowEnd: 110_250)
+        #expect(matched.count == 4 && own.count == 4 && matched.first?.key == nil)
+        #expect(zip(matched, own).allSatisfy { abs($0.start - $1.start) <= 0.05 && abs($0.end - $1.end) <= 0.05 && $0.key == $1.key })
     }
 
     /// 12 s of seeded noise with tone bursts: windows that differ from one hop to the next.
