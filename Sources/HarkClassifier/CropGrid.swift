@@ -69,7 +69,7 @@ public struct CropGrid: Sendable, Equatable {
     }
 
     /// Frames of crop k's start before the newest crop's.
-    func offset(_ k: Int) -> Int { Int((Double(k) * hopFrames).rounded(.down)) }
+    private func offset(_ k: Int) -> Int { Int((Double(k) * hopFrames).rounded(.down)) }
 
     /// Frames at the window's start that no anchored crop covers.
     public var unheardFrames: Int { max(0, windowFrames - cropFrames - offset(anchoredCount - 1)) }

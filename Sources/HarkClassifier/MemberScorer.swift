@@ -76,8 +76,7 @@ public final class MemberScorer {
         }
         let probabilities: [Float], crops: [CropScore]
         if let grid, let windowEnd {
-            (probabilities, crops) = try gridAveragedProbabilities(mel, grid: grid, windowEnd: windowEnd,
-                                                                   cropFrames: cropSession.crops.frames, session: cropSession.session)
+            (probabilities, crops) = try gridAveragedProbabilities(mel, grid: grid, windowEnd: windowEnd, session: cropSession.session)
         } else {
             (probabilities, crops) = try cropAveragedProbabilities(mel, crops: cropSession.crops, session: cropSession.session)
         }
@@ -108,7 +107,7 @@ public final class MemberScorer {
     /// Mean softmax over the window's crops on the stream grid: a crop an earlier window held is
     /// not scored again. Keeps the scores of this window's crops only (the next window's keys are
     /// these or newer).
-    private func gridAveragedProbabilities(_ mel: [Float], grid: CropGrid, windowEnd: Int, cropFrames: Int,
+    private func gridAveragedProbabilities(_ mel: [Float], grid: CropGrid, windowEnd: Int,
                                            session: InferenceSession) throws -> ([Float], [CropScore]) {
         var sum = [Float](repeating: 0, count: network.labels.count)
         var crops: [CropScore] = []
@@ -119,7 +118,7 @@ public final class MemberScorer {
             if let key = c.key, let known = gridScores[key] {
                 p = known
             } else {
-                p = try scoreCrop(of: mel, firstFrame: c.firstFrame, cropFrames: cropFrames, session: session)
+                p = try scoreCrop(of: mel, firstFrame: c.firstFrame, cropFrames: grid.cropFrames, session: session)
             }
             if let key = c.key { kept[key] = p }
             for i in sum.indices { sum[i] += p[i] }
