@@ -67,9 +67,10 @@ public enum ServeApplication {
             downstream: downstream, wrote: { @Sendable seconds in metrics.historyWrote(seconds: seconds) })
         let worker = try AnalysisWorker(model: run.model, mapsMember: settings.mapsMember, queueLimit: settings.uploadQueue)
         let description = try await worker.perform { try InfoController.describe($0) }
-        let uploads = FileManager.default.temporaryDirectory.appendingPathComponent("hark-uploads-\(getpid())")
-        try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        let (uploads, swept) = try UploadFolder.create()
+        if swept > 0 {
+            logger.notice("hark serve: removed \(swept) upload folder(s) left by hark serve processes that no longer run")
+        }
         let gatekeeper = Gatekeeper(settings: settings)
         let monitor = ServiceMonitor(pipeline: pipeline, store: store, recorder: recorder, settings: settings, notifier: SystemdNotifier(), logger: logger)
 

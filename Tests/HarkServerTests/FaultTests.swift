@@ -55,15 +55,25 @@ extension ServeSuites {
         }
 
         /// `kill -9` while events are being written, over and over on one state directory: each start
-        /// opens the database cleanly, and every event whose `end` line was printed before a kill is
-        /// in the history.
+        /// opens the database cleanly, every event whose `end` line was printed before a kill is in the
+        /// history, and the upload folder a killed process left (with a partial upload in it) is
+        /// removed by the next start.
         @Test func everyPrintedEventSurvivesRepeatedKills() async throws {
             let state = try TestPaths.temporaryDirectory("hark-kill")
+            let temporary = try TestPaths.temporaryDirectory("hark-kill-tmp")
+            func uploadFolders() throws -> [String] {
+                try FileManager.default.contentsOfDirectory(atPath: temporary.path).filter { $0.hasPrefix("hark-uploads-") }.sorted()
+            }
             let arguments = ["--model", model, "--demo", "--hop", "0.5", "--hold", "0.5"]
             var printed: [String] = []
             let count = Self.repeats(full: 20)
             for round in 0...count {
-                let serve = try await ServeProcess.start(arguments, stateDirectory: state)
+                let serve = try await ServeProcess.start(arguments, environment: ["TMPDIR": temporary.path], stateDirectory: state)
+                let own = "hark-uploads-\(serve.process.process.processIdentifier)"
+                #expect(try uploadFolders() == [own], "round \(round): upload folders beside this process's own")
+                if round > 0 {
+                    #expect(serve.process.stderrText.contains("removed 1 upload folder(s)"), "round \(round): \(serve.process.stderrText.suffix(500))")
+                }
                 let page = try #require(try await HTTPExchange.send(serve.url("/v1/events?limit=1000")).json)
                 let stored = Dictionary((page["events"] as? [[String: Any]] ?? []).compactMap { e in (e["id"] as? String).map { ($0, e) } },
                                         uniquingKeysWith: { a, _ in a })
@@ -72,8 +82,11 @@ extension ServeSuites {
                 #expect(!serve.process.stderrText.contains("moved aside"), "round \(round): \(serve.process.stderrText.suffix(500))")
                 if round == count {
                     _ = try await serve.stop()
+                    #expect(try uploadFolders().isEmpty, "a stopped service leaves its upload folder")
                     break
                 }
+                // What an upload being written at the kill leaves behind.
+                try Data(count: 1 << 20).write(to: temporary.appendingPathComponent(own).appendingPathComponent("partial-upload"))
                 // Kill at a different point of the stream each round: after 1 to 3 more printed ends.
                 let wanted = 1 + round % 3
                 let seen = try await offThread { () -> Int in
