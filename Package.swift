@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkAnalysis", "HarkClassifier", "HarkEngine", "TestSupport"]),
         // `hark serve` over real sockets: the built binary, WebSocket clients, uploads.
         .testTarget(name: "HarkServerTests", dependencies: [
-            "hark", "HarkClassifier", "HarkEngine", "HarkAudio", "HarkUploads", "TestSupport",
+            "hark", "HarkServer", "HarkClassifier", "HarkEngine", "HarkAudio", "HarkUploads", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

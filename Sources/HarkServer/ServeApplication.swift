@@ -19,7 +19,7 @@ public enum ServeApplication {
         let group: ServiceGroup
         let pipelineService: PipelineService
         /// Uploads are decoded from here; removed when the service ends.
-        let uploads: URL
+        let uploads: UploadFolder
         /// `host:port` as configured, for the error when it cannot be bound.
         let address: String
 
@@ -27,7 +27,7 @@ public enum ServeApplication {
         /// stream, and returns how the stream ended. A socket error from the server (the port is
         /// taken, say) ends the pipeline with it and is thrown as `CannotListen`.
         public func run() async throws -> LivePipeline.Outcome {
-            defer { try? FileManager.default.removeItem(at: uploads) }
+            defer { uploads.remove() }
             do {
                 try await group.run()
             } catch let error as IOError {
@@ -75,7 +75,7 @@ public enum ServeApplication {
         let monitor = ServiceMonitor(pipeline: pipeline, store: store, recorder: recorder, settings: settings, notifier: SystemdNotifier(), logger: logger)
 
         let liveSocket = LiveSocketController(broadcaster: broadcaster, settings: settings, gatekeeper: gatekeeper)
-        let classify = ClassifyController(worker: worker, settings: settings, uploads: uploads, store: store, metrics: metrics)
+        let classify = ClassifyController(worker: worker, settings: settings, uploads: uploads.url, store: store, metrics: metrics)
         let info = InfoController(model: run.model, modelDescription: description, pipeline: pipeline, broadcaster: broadcaster,
                                   worker: worker, monitor: monitor, metrics: metrics, mqtt: mqtt, source: run.source.description,
                                   startedAt: Date(), version: version)
