@@ -65,6 +65,20 @@ class CrossValidatedTeachersTest(unittest.TestCase):
             with self.assertRaises(SystemExit):
                 teacher_runs(results, ["c"], 1)                 # never cross-validated
 
+    def test_the_record_names_runs_inside_the_repository_relative_to_it(self):
+        import json
+        import tempfile
+        from cv import TRAINING, teacher_runs, write_results
+        with tempfile.TemporaryDirectory() as tmp:
+            results = Path(tmp)
+            inside = TRAINING / "runs" / "cv" / "x" / "fold1"
+            summary = {"folds": {"1": {"run": str(inside), "top1": 0.75}, "2": {"run": "/elsewhere/fold2", "top1": 0.5}}}
+            write_results(results, "x", summary)
+            folds = json.loads((results / "x.json").read_text())["folds"]
+            self.assertEqual(folds["1"]["run"], "Training/runs/cv/x/fold1")
+            self.assertEqual(folds["2"]["run"], "/elsewhere/fold2")
+            self.assertEqual(teacher_runs(results, ["x"], 1), [str(inside)])   # and reads back to the same folder
+
 
 if __name__ == "__main__":
     unittest.main()
