@@ -181,16 +181,21 @@ def merge_out_of_fold(path: Path, fold: int, probs: np.ndarray, targets: np.ndar
 def portable(run: Path | str) -> str:
     """A run's folder relative to the repository when it lies inside it, so that NAME.json reads the
     same on any checkout (`teacher_runs` resolves relative paths against the repository)."""
+    path = Path(run)
+    if not path.is_absolute():
+        return str(path)
     try:
-        return str(Path(run).resolve().relative_to(TRAINING.parent))
+        return str(path.resolve().relative_to(TRAINING.parent.resolve()))
     except ValueError:
-        return str(run)
+        return str(path)
 
 
 def write_results(results: Path, name: str, summary: dict) -> None:
     """NAME.json: the per-fold scores, their mean and spread (sample standard deviation)."""
     for fold in summary["folds"].values():
         fold["run"] = portable(fold["run"])
+        if fold.get("teachers"):
+            fold["teachers"] = [portable(t) for t in fold["teachers"]]
     scores = [f["top1"] for f in summary["folds"].values()]
     summary["mean_top1"] = float(np.mean(scores))
     summary["spread_top1"] = float(np.std(scores, ddof=1)) if len(scores) > 1 else None

@@ -72,11 +72,15 @@ class CrossValidatedTeachersTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             results = Path(tmp)
             inside = TRAINING / "runs" / "cv" / "x" / "fold1"
-            summary = {"folds": {"1": {"run": str(inside), "top1": 0.75}, "2": {"run": "/elsewhere/fold2", "top1": 0.5}}}
+            summary = {"folds": {"1": {"run": str(inside), "top1": 0.75, "teachers": [str(inside)]},
+                                 "2": {"run": "/elsewhere/fold2", "top1": 0.5},
+                                 "4": {"run": "Training/runs/val-x", "top1": 0.5}}}
             write_results(results, "x", summary)
             folds = json.loads((results / "x.json").read_text())["folds"]
             self.assertEqual(folds["1"]["run"], "Training/runs/cv/x/fold1")
+            self.assertEqual(folds["1"]["teachers"], ["Training/runs/cv/x/fold1"])
             self.assertEqual(folds["2"]["run"], "/elsewhere/fold2")
+            self.assertEqual(folds["4"]["run"], "Training/runs/val-x")
             self.assertEqual(teacher_runs(results, ["x"], 1), [str(inside)])   # and reads back to the same folder
 
 
