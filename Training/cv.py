@@ -157,7 +157,7 @@ def main() -> None:
         metrics = json.loads((run / "metrics.json").read_text())
         probs, targets, names = out_of_fold(run, k, recipe.data.root, args.cache)
         acc = float((probs.argmax(1) == targets).mean())
-        folds_done[str(k)] = {"run": portable(run), "top1": acc, "clips": len(targets),
+        folds_done[str(k)] = {"run": str(run), "top1": acc, "clips": len(targets),
                               "wall_seconds": metrics.get("wall_seconds"), "machine": metrics.get("machine"),
                               "sittings": metrics.get("sittings"), "teachers": teachers}
         merge_out_of_fold(results / f"{args.name}.npz", k, probs, targets, names)
