@@ -15,6 +15,9 @@ comparison (`Training/cv_report.py`) and detection calibration outlive the machi
 finished. `--adopt 4=Training/runs/val-hark-esc50` takes an existing run for a fold when its config
 is the recipe's with that fold held out (settings that do not change the weights aside).
 
+`--finish-within 150` trains only what can end within 150 minutes: where the run folders do not
+outlive the sitting, no time goes to a fold that would be lost half-trained.
+
 `--teachers k-bf16 k-bf16-swa40` distils: each fold's run learns from the named recipes' runs of the
 same held-out fold (as recorded in their `Training/cv/NAME.json`), so no teacher has heard the clips
 the student is scored on.
@@ -36,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.config import load_config, run_config_from_dict  # noqa: E402
 from hark_train.data import load_logmels  # noqa: E402
 from hark_train.model import load_run  # noqa: E402
-from train import SCHEDULE_ONLY, evaluate, fold_subset  # noqa: E402
+from train import CANNOT_FINISH, SCHEDULE_ONLY, evaluate, fold_subset  # noqa: E402
 
 TRAINING = Path(__file__).resolve().parent
 CV_FOLDS = (1, 2, 3, 4)
@@ -105,7 +108,12 @@ def main() -> None:
                     help="cross-validated recipes whose runs of each held-out fold teach that fold's run")
     ap.add_argument("--score-only", action="store_true",
                     help="train nothing: score the folds whose runs are finished, skip the others")
+    ap.add_argument("--finish-within", type=float, default=0, metavar="M",
+                    help="train only what can end within M minutes of now: a fold whose epochs left cannot "
+                         "end in the time left at its measured pace stops (its state written) and so does "
+                         "this sitting")
     args = ap.parse_args()
+    deadline = time.time() + args.finish_within * 60 if args.finish_within else None
     if any(s.startswith(("data.train_folds", "data.val_folds", "data.test_folds")) for s in args.set):
         sys.exit("the data folds are cross-validation's to set: leave them out of --set")
     if args.teachers and any(s.startswith("train.teachers=") for s in args.set):
@@ -149,9 +157,14 @@ def main() -> None:
                    "--resume", "--cache", args.cache]
             for s in settings:
                 cmd += ["--set", s]
+            if deadline is not None:
+                cmd += ["--finish-within", f"{max(deadline - time.time(), 0) / 60:.2f}"]
             print(f"fold {k}: training → {run}", flush=True)
             with open(run / "train.log", "a") as log:
                 status = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+            if status == CANNOT_FINISH:
+                print(f"fold {k}: cannot finish within the time left; stopped ({run / 'train.log'})", flush=True)
+                break
             if status != 0 or not (run / "checkpoint.pt").exists():
                 sys.exit(f"fold {k}: train.py ended with status {status} (see {run / 'train.log'})")
         metrics = json.loads((run / "metrics.json").read_text())

@@ -10,7 +10,9 @@ A training may span several sittings: every `train.checkpoint_every` epochs the 
 to OUT/resume.pt, `--stop-after-epoch N` ends a sitting after epoch N, and the same command with
 `--resume` continues from the last state written, giving the weights an uninterrupted run gives
 (same config and thread count; Training/tests/test_resume.py checks it). metrics.json records the
-sittings and their wall time.
+sittings and their wall time. Where the run folder does not outlive the sitting (a session's machine
+that is handed back), `--finish-within M` stops as soon as the epochs left cannot end within M minutes
+at the pace measured so far, so no time goes to a run that will be lost.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hark_train.augment import a_weighting_db, mixup, random_colouring, random_crop, random_gain, random_warp, spec_augment, time_shift  # noqa: E402
+from hark_train.augment import a_weighting_db, add_noise, mixup, noise_bank, random_colouring, random_crop, random_gain, random_warp, spec_augment, time_shift  # noqa: E402
 from hark_train.config import load_config  # noqa: E402
 from hark_train.crops import crop_probabilities, crop_starts  # noqa: E402
 from hark_train.data import class_names, load_logmels  # noqa: E402
@@ -79,6 +81,9 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor, crop_frames: int = 0, crop
 
 # Settings that change how often a run is scored or saved, not one number of the training.
 SCHEDULE_ONLY = ("val_every", "checkpoint_every")
+# The exit status of a sitting stopped by --finish-within (EX_TEMPFAIL): its state is written, and the
+# run cannot end in the time it was given on this machine.
+CANNOT_FINISH = 75
 
 
 def same_recipe(a: dict, b: dict) -> bool:
@@ -169,6 +174,10 @@ def main() -> None:
     ap.add_argument("--stop-after-minutes", type=float, default=0, metavar="M",
                     help="end this sitting after the first epoch that finishes M minutes after it began, "
                          "its state written for --resume (a lent machine's deadline)")
+    ap.add_argument("--finish-within", type=float, default=0, metavar="M",
+                    help="end this sitting, its state written for --resume and with status "
+                         f"{CANNOT_FINISH}, as soon as the epochs left cannot end M minutes after it began at this "
+                         "sitting's pace (a machine whose run folder does not outlive the sitting)")
     args = ap.parse_args()
 
     cfg = load_config(args.config, args.set)
@@ -200,6 +209,9 @@ def main() -> None:
     if tc.mix_by_loudness and not tc.mix_in_power:
         raise ValueError("train.mix_by_loudness needs train.mix_in_power")
     band_weights = a_weighting_db(cfg.frontend) if tc.mix_by_loudness else None
+    if tc.noise_prob > 0 and tc.teachers:
+        raise ValueError("train.noise_prob does not support teachers (their front-ends' rows would need noise of their own)")
+    noises = noise_bank(cfg.frontend) if tc.noise_prob > 0 else None
     teachers = None
     if tc.teachers:
         if tc.time_stretch > 0 or tc.freq_shift > 0:
@@ -214,8 +226,8 @@ def main() -> None:
     bf16 = tc.precision == "bf16"
     if bf16 and tc.device == "cpu" and not cpu_has_native_bf16():
         print("warning: this CPU has no AVX512-BF16 or AMX-BF16, so bf16 autocast is emulated and runs "
-              "about 3x slower than float32 (3.2x per epoch for V's and M's recipes on a 2-core Xeon, "
-              "Training/EXPERIMENTS.md); "
+              "3-13x slower than float32 (3.2x per epoch for V's and M's recipes on a 2-core Xeon, 13x for "
+              "K's on a 2-core AMD EPYC, Training/EXPERIMENTS.md); "
               "--set 'train.precision=\"fp32\"' trains faster here, at the cost of no longer being the "
               "recipe's exact arithmetic", flush=True)
     if tc.device not in ("cpu", "cuda"):
@@ -281,6 +293,7 @@ def main() -> None:
         torch.save(state, out / "resume.pt.tmp")
         os.replace(out / "resume.pt.tmp", resume_path)
 
+    loop_started = time.time()
     for epoch in range(first_epoch, tc.epochs + 1):
         t0 = time.time()
         averaging = swa is not None and epoch >= swa_from
@@ -298,6 +311,8 @@ def main() -> None:
             if tc.gain_db > 0:
                 db = random_gain(db, tc.gain_db, gen)
             db, y = mixup(db, y, tc, gen, rng, band_weights)
+            if noises is not None:
+                db = add_noise(db, noises, tc.noise_prob, tc.noise_snr_db, cfg.frontend.top_db, gen)
             # Shifts and crops are frame gathers (and the warp a linear interpolation), so they
             # commute with the normalisation that follows them.
             if tc.time_shift:
@@ -348,12 +363,21 @@ def main() -> None:
                 writer.add_scalar(k, v, epoch)
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
         out_of_time = args.stop_after_minutes and time.time() - started >= args.stop_after_minutes * 60
-        stopping = bool(args.stop_after_epoch and epoch == args.stop_after_epoch or out_of_time) and epoch < tc.epochs
+        pace = (time.time() - loop_started) / (epoch - first_epoch + 1)
+        cannot_finish = bool(args.finish_within) and \
+            time.time() - started + (tc.epochs - epoch) * pace > args.finish_within * 60
+        stopping = bool(args.stop_after_epoch and epoch == args.stop_after_epoch or out_of_time
+                        or cannot_finish) and epoch < tc.epochs
         if stopping or (tc.checkpoint_every and epoch % tc.checkpoint_every == 0 and epoch < tc.epochs):
             save_state(epoch)
         if stopping:
+            if cannot_finish:
+                print(f"cannot finish within {args.finish_within:g} min: {tc.epochs - epoch} epochs left at "
+                      f"{pace:.1f} s each", flush=True)
             print(f"sitting ended after epoch {epoch}; continue with --resume", flush=True)
             writer.close()
+            if cannot_finish:
+                sys.exit(CANNOT_FINISH)
             return
 
     final = ema if ema is not None else model

@@ -8,6 +8,7 @@ import torch
 import torchaudio
 
 from .config import FrontEndConfig, TrainConfig
+from .frontend import LogMel
 
 
 def spec_augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
@@ -72,6 +73,52 @@ def random_gain(db: torch.Tensor, gain_db: float, gen: torch.Generator) -> torch
     """Adds a random gain in dB (before normalisation)."""
     g = (torch.rand(db.shape[0], 1, 1, 1, generator=gen) * 2 - 1) * gain_db
     return db + g
+
+
+def noise_bank(fe: FrontEndConfig, per_colour: int = 4, seed: int = 0) -> torch.Tensor:
+    """Log-mels [3 * per_colour, n_mels, frames] (dB) of whole windows of white, pink and brown noise
+    (power ∝ 1/f^0, 1/f, 1/f²) at unit RMS, through the front-end the clips went through."""
+    rng = np.random.default_rng(seed)
+    samples = fe.window_samples
+    freqs = np.fft.rfftfreq(samples)
+    freqs[0] = freqs[1]
+    logmel = LogMel(fe)
+    bank = []
+    with torch.no_grad():
+        for exponent in (0.0, 1.0, 2.0):
+            for _ in range(per_colour):
+                wave = np.fft.irfft(np.fft.rfft(rng.standard_normal(samples)) / freqs ** (exponent / 2), samples)
+                wave /= np.sqrt(np.mean(wave ** 2))
+                bank.append(logmel(torch.from_numpy(wave.astype(np.float32))))
+    return torch.stack(bank)
+
+
+def frame_levels_db(db: torch.Tensor, rows: int) -> torch.Tensor:
+    """Each frame's power summed over the first `rows` mel bands, in dB: [..., mels, frames] → [..., frames]."""
+    return 10 * torch.log10(torch.pow(10.0, db[..., :rows, :] / 10).sum(-2).clamp_min(1e-20))
+
+
+def add_noise(db: torch.Tensor, bank: torch.Tensor, prob: float, snr_db: list[float], top_db: float,
+              gen: torch.Generator) -> torch.Tensor:
+    """With probability `prob` per example, a bank noise (circularly shifted by a random amount) added
+    as power, its mean frame level `snr_db` (uniform in the range) below the example's loudest frame;
+    then the front-end's floor (`top_db` below the peak) again. db: [B, 1, mels, frames], dB."""
+    b, _, mels, frames = db.shape
+    chosen = torch.rand(b, generator=gen) < prob
+    pick = torch.randint(0, len(bank), (b,), generator=gen)
+    shift = torch.randint(0, bank.shape[-1], (b,), generator=gen)
+    snr = snr_db[0] + torch.rand(b, generator=gen) * (snr_db[1] - snr_db[0])
+    if not chosen.any():
+        return db
+    noise = bank[pick]                                                    # [b, mels, bank frames]
+    idx = (torch.arange(frames)[None, :] + shift[:, None]) % noise.shape[-1]
+    noise = torch.gather(noise, 2, idx[:, None, :].expand(b, mels, frames))
+    gain = frame_levels_db(db[:, 0], mels).amax(-1) - snr - frame_levels_db(noise, mels).mean(-1)
+    noise = noise + gain[:, None, None]
+    scale = math.log(10) / 10
+    noisy = torch.logaddexp(db[:, 0] * scale, noise * scale) / scale
+    noisy = torch.maximum(noisy, noisy.amax(dim=(-2, -1), keepdim=True) - top_db)
+    return torch.where(chosen[:, None, None, None], noisy[:, None], db)
 
 
 def a_weighting_db(fe: FrontEndConfig) -> torch.Tensor:

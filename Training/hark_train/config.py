@@ -88,6 +88,11 @@ class TrainConfig:
     freq_shift: float = 0.0
     gain_db: float = 6.0           # random gain ± this many dB
     colour_db: float = 0.0         # random spectral tilt and bell, each up to ± this many dB (0 = off)
+    # Background noise: with this probability an example (after mixup) gets white, pink or brown
+    # noise added as sound power, its loudest frame `noise_snr_db` (uniform between the two) above
+    # the noise's mean frame level — the noise floor a live stream has under every sound (0 = off).
+    noise_prob: float = 0.0
+    noise_snr_db: list[float] = field(default_factory=lambda: [5.0, 35.0])
     ema_decay: float = 0.0         # 0 = off
     # Distillation: finished runs (folders with checkpoint.pt) whose mean softmax on each augmented
     # training crop makes up `distill_weight` of the target, the mixed labels the rest.
