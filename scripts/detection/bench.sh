@@ -61,17 +61,7 @@ for condition in "${conditions[@]}"; do
   rm -f "$dir/stream.wav" "$dir/background.wav"
 done
 
-python3 - "$out/results.json" "${results[@]}" <<'PY'
-import json, sys
-rows = []
-for path in sys.argv[2:]:
-    r = json.load(open(path))
-    snr = r["stream"]["snr_db"]
-    r["condition"] = "native levels" if snr is None else f"{snr:g} dB SNR"
-    r["snr_db"] = snr
-    rows.append(r)
-json.dump(rows, open(sys.argv[1], "w"), indent=2)
-PY
+python3 $here/merge_results.py "$out/results.json" "${results[@]}"
 if [[ $mode == full ]]; then
   python3 $here/report.py --results "$out/results.json" --timeline-stream "$out/native" --png "$out/detection.png"
 else
