@@ -16,7 +16,9 @@ finished. `--adopt 4=Training/runs/val-hark-esc50` takes an existing run for a f
 is the recipe's with that fold held out (settings that do not change the weights aside).
 
 `--finish-within 150` trains only what can end within 150 minutes: where the run folders do not
-outlive the sitting, no time goes to a fold that would be lost half-trained.
+outlive the sitting, no time goes to a fold that would be lost half-trained. A fold that NAME.json
+already scores for the same config and settings, but whose run folder is not on this machine (a
+machine handed back since), is kept as recorded: the next sitting runs the same command.
 
 `--teachers k-bf16 k-bf16-swa40` distils: each fold's run learns from the named recipes' runs of the
 same held-out fold (as recorded in their `Training/cv/NAME.json`), so no teacher has heard the clips
@@ -66,6 +68,14 @@ def teacher_runs(results: Path, teachers: list[str], held_out: int) -> list[str]
         run = Path(fold["run"])
         runs.append(str(run if run.is_absolute() else TRAINING.parent / run))
     return runs
+
+
+def kept_from_record(record: dict, config: str, settings: list[str], held_out: int, run: Path) -> bool:
+    """True when NAME.json (`record`, as read before this sitting) already scores this fold for this
+    same recipe while its run folder is not on this machine: trained in an earlier sitting, on a
+    machine since handed back. The fold is kept as recorded instead of trained again."""
+    return (str(held_out) in record.get("folds", {}) and not (run / "checkpoint.pt").exists()
+            and record.get("config") == config and record.get("set") == settings)
 
 
 def recipe_differences(a: dict, b: dict, path: tuple = ()) -> list[str]:
@@ -129,6 +139,8 @@ def main() -> None:
     results.mkdir(parents=True, exist_ok=True)
     summary_path = results / f"{args.name}.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    record = {**summary, "folds": dict(summary.get("folds", {}))}
+    recipe_settings = list(args.set)
     summary.update({"name": args.name, "config": str(Path(args.config)), "set": args.set, "teachers": args.teachers,
                     "command": shlex.join(["python", "Training/cv.py", *sys.argv[1:]])})
     folds_done = summary.setdefault("folds", {})
@@ -148,6 +160,10 @@ def main() -> None:
             diff = recipe_differences(recipe.to_dict(), ckpt["config"])
             if diff:
                 sys.exit(f"{run} is not this recipe with fold {k} held out: " + "; ".join(diff))
+        elif kept_from_record(record, str(Path(args.config)), recipe_settings, k, run):
+            print(f"fold {k}: kept from {summary_path} (top-1 {record['folds'][str(k)]['top1']:.4f}); "
+                  f"its run is not on this machine", flush=True)
+            continue
         elif not (run / "checkpoint.pt").exists() and args.score_only:
             print(f"fold {k}: {run} is not finished; skipped", flush=True)
             continue
