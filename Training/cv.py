@@ -140,7 +140,6 @@ def main() -> None:
     summary_path = results / f"{args.name}.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     record = {**summary, "folds": dict(summary.get("folds", {}))}
-    recipe_settings = list(args.set)
     summary.update({"name": args.name, "config": str(Path(args.config)), "set": args.set, "teachers": args.teachers,
                     "command": shlex.join(["python", "Training/cv.py", *sys.argv[1:]])})
     folds_done = summary.setdefault("folds", {})
@@ -160,7 +159,7 @@ def main() -> None:
             diff = recipe_differences(recipe.to_dict(), ckpt["config"])
             if diff:
                 sys.exit(f"{run} is not this recipe with fold {k} held out: " + "; ".join(diff))
-        elif kept_from_record(record, str(Path(args.config)), recipe_settings, k, run):
+        elif kept_from_record(record, str(Path(args.config)), args.set, k, run):
             print(f"fold {k}: kept from {summary_path} (top-1 {record['folds'][str(k)]['top1']:.4f}); "
                   f"its run is not on this machine", flush=True)
             continue
