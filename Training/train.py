@@ -214,10 +214,9 @@ def main() -> None:
     noises = noise_bank(cfg.frontend) if tc.noise_prob > 0 else None
     teachers = None
     if tc.teachers:
-        if tc.time_stretch > 0 or tc.freq_shift > 0:
-            raise ValueError("distillation does not support time_stretch/freq_shift")
         teachers = TeacherEnsemble(tc.teachers, cfg.frontend, cfg.data.train_folds, root, args.cache,
                                    fold_index(clips, cfg.data.train_folds))
+        teachers.check_warps(tc.time_stretch, tc.freq_shift)
         # Other front-ends' rows go below the student's; every augmentation but the masks is per frame.
         x_train_db = teachers.stack(x_train_db)
 

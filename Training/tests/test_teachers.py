@@ -11,7 +11,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hark_train.config import FrontEndConfig  # noqa: E402
-from hark_train.teachers import frame_ratio, phase_interleave, phase_stack  # noqa: E402
+from hark_train.teachers import TeacherEnsemble, frame_ratio, phase_interleave, phase_stack  # noqa: E402
 
 K = FrontEndConfig(sample_rate=22050, hop_length=512, n_mels=64)      # 216 frames of 23.2 ms
 V = FrontEndConfig(sample_rate=44100, hop_length=512, n_mels=128)     # 431 frames of 11.6 ms
@@ -34,6 +34,16 @@ class PhaseTest(unittest.TestCase):
         back = phase_interleave(stacked, 2)[:, 0].numpy()
         self.assertTrue(np.array_equal(back[..., :V.frames], v))
         self.assertTrue(np.array_equal(back[..., V.frames], v[..., V.frames - 1]))   # the repeated last frame
+
+    def test_warps_only_when_every_teacher_shares_the_students_front_end(self):
+        ensemble = TeacherEnsemble.__new__(TeacherEnsemble)   # the rows alone decide; no runs loaded
+        ensemble.extra_rows = []
+        ensemble.check_warps(0.25, 2.0)                        # K's teachers under K: allowed
+        ensemble.extra_rows = [np.zeros((1, 2 * V.n_mels, K.frames), np.float32)]
+        ensemble.check_warps(0.0, 0.0)                         # V's rows below, no warp: allowed
+        for stretch, shift in ((0.25, 0.0), (0.0, 2.0)):
+            with self.assertRaises(ValueError):
+                ensemble.check_warps(stretch, shift)
 
     def test_a_student_crop_is_the_teachers_crop_of_the_same_time(self):
         v = np.random.default_rng(2).standard_normal((2, V.n_mels, V.frames)).astype(np.float32)
