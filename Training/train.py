@@ -209,14 +209,12 @@ def main() -> None:
     if tc.mix_by_loudness and not tc.mix_in_power:
         raise ValueError("train.mix_by_loudness needs train.mix_in_power")
     band_weights = a_weighting_db(cfg.frontend) if tc.mix_by_loudness else None
-    if tc.noise_prob > 0 and tc.teachers:
-        raise ValueError("train.noise_prob does not support teachers (their front-ends' rows would need noise of their own)")
     noises = noise_bank(cfg.frontend) if tc.noise_prob > 0 else None
     teachers = None
     if tc.teachers:
         teachers = TeacherEnsemble(tc.teachers, cfg.frontend, cfg.data.train_folds, root, args.cache,
                                    fold_index(clips, cfg.data.train_folds))
-        teachers.check_warps(tc.time_stretch, tc.freq_shift)
+        teachers.check_augmentations(tc.time_stretch, tc.freq_shift, tc.noise_prob)
         # Other front-ends' rows go below the student's; every augmentation but the masks is per frame.
         x_train_db = teachers.stack(x_train_db)
 

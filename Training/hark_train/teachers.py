@@ -88,13 +88,19 @@ class TeacherEnsemble:
             self.teachers.append(Teacher(model, slice(start, start + fe.n_mels * phases),
                                          ckpt["normalize"]["mean"], ckpt["normalize"]["std"], phases))
 
-    def check_warps(self, time_stretch: float, freq_shift: float) -> None:
-        """Refuses the warps when other front-ends' rows sit below the student's: one warp over the
-        stacked rows would shift rows across front-ends. With the student's front-end alone the
-        teachers judge exactly the warped crop the student sees."""
-        if (time_stretch > 0 or freq_shift > 0) and self.extra_rows:
+    def check_augmentations(self, time_stretch: float, freq_shift: float, noise_prob: float) -> None:
+        """Refuses the warps and background noise when other front-ends' rows sit below the student's:
+        one warp over the stacked rows would shift rows across front-ends, and noise levelled on the
+        student's rows would be another noise in each teacher's. With the student's front-end alone
+        the teachers judge exactly the warped, noisy crop the student sees."""
+        if not self.extra_rows:
+            return
+        if time_stretch > 0 or freq_shift > 0:
             raise ValueError("train.time_stretch/freq_shift need every teacher on the student's front-end "
                              "(a warp over stacked rows would mix front-ends)")
+        if noise_prob > 0:
+            raise ValueError("train.noise_prob needs every teacher on the student's front-end "
+                             "(the other front-ends' rows would need noise of their own)")
 
     def stack(self, student_db: torch.Tensor) -> torch.Tensor:
         """The student's training log-mels [N, 1, mels, T] with the other front-ends' rows below."""

@@ -35,15 +35,15 @@ class PhaseTest(unittest.TestCase):
         self.assertTrue(np.array_equal(back[..., :V.frames], v))
         self.assertTrue(np.array_equal(back[..., V.frames], v[..., V.frames - 1]))   # the repeated last frame
 
-    def test_warps_only_when_every_teacher_shares_the_students_front_end(self):
+    def test_warps_and_noise_only_when_every_teacher_shares_the_students_front_end(self):
         ensemble = TeacherEnsemble.__new__(TeacherEnsemble)   # the rows alone decide; no runs loaded
         ensemble.extra_rows = []
-        ensemble.check_warps(0.25, 2.0)                        # K's teachers under K: allowed
+        ensemble.check_augmentations(0.25, 2.0, 0.5)           # K's teachers under K: allowed
         ensemble.extra_rows = [np.zeros((1, 2 * V.n_mels, K.frames), np.float32)]
-        ensemble.check_warps(0.0, 0.0)                         # V's rows below, no warp: allowed
-        for stretch, shift in ((0.25, 0.0), (0.0, 2.0)):
+        ensemble.check_augmentations(0.0, 0.0, 0.0)            # V's rows below, neither: allowed
+        for stretch, shift, noise in ((0.25, 0.0, 0.0), (0.0, 2.0, 0.0), (0.0, 0.0, 0.5)):
             with self.assertRaises(ValueError):
-                ensemble.check_warps(stretch, shift)
+                ensemble.check_augmentations(stretch, shift, noise)
 
     def test_a_student_crop_is_the_teachers_crop_of_the_same_time(self):
         v = np.random.default_rng(2).standard_normal((2, V.n_mels, V.frames)).astype(np.float32)
