@@ -245,6 +245,8 @@ def main() -> None:
                        "fold5_top1": metrics.get("test_top1"), "fold5_top5": metrics.get("test_top5")},
         "license": LICENSE,
     }
+    if "sittings" in metrics:  # a run resumed across sittings: each one's epochs, wall time and machine
+        card["training"]["sittings"] = metrics["sittings"]
     if crops:
         card["crops"] = crops
         if "test_top1_whole_window" in metrics:
