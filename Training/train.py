@@ -325,7 +325,7 @@ def main() -> None:
             y_label = y.argmax(1)   # the dominant label of the mix, for train accuracy
             x, y, y_label = x.to(device, non_blocking=True), y.to(device), y_label.to(device)
             if teachers is not None:
-                y = (1 - tc.distill_weight) * y + tc.distill_weight * teachers.probabilities(db)
+                y = (1 - tc.distill_weight) * y + tc.distill_weight * teachers.probabilities(db, bf16)
             if tc.label_smoothing > 0:
                 y = y * (1 - tc.label_smoothing) + tc.label_smoothing / num_classes
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):

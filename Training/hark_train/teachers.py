@@ -114,14 +114,19 @@ class TeacherEnsemble:
         return self
 
     @torch.no_grad()
-    def probabilities(self, db: torch.Tensor) -> torch.Tensor:
-        """Mean softmax of the teachers on a stacked, augmented batch in dB (on the teachers' device)."""
-        db = db.to(next(self.teachers[0].model.parameters()).device)
+    def probabilities(self, db: torch.Tensor, bf16: bool = False) -> torch.Tensor:
+        """Mean softmax of the teachers on a stacked, augmented batch in dB (on the teachers' device).
+        `bf16`: their forward passes under bfloat16 autocast, as the student's own — three fp32
+        teachers made a student step ~3× a plain one where bf16 is native."""
+        device = next(self.teachers[0].model.parameters()).device
+        db = db.to(device)
         summed = 0
         for t in self.teachers:
             x = db[:, :, t.rows]
             if t.phases > 1:
                 x = phase_interleave(x, t.phases)
             x = ((x - t.mean) / t.std).contiguous(memory_format=torch.channels_last)
-            summed = summed + torch.softmax(t.model(x), 1)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                logits = t.model(x)
+            summed = summed + torch.softmax(logits.float(), 1)
         return summed / len(self.teachers)

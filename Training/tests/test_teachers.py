@@ -11,7 +11,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hark_train.config import FrontEndConfig  # noqa: E402
-from hark_train.teachers import TeacherEnsemble, frame_ratio, phase_interleave, phase_stack  # noqa: E402
+from hark_train.config import ModelConfig  # noqa: E402
+from hark_train.model import HarkResNet  # noqa: E402
+from hark_train.teachers import Teacher, TeacherEnsemble, frame_ratio, phase_interleave, phase_stack  # noqa: E402
 
 K = FrontEndConfig(sample_rate=22050, hop_length=512, n_mels=64)      # 216 frames of 23.2 ms
 V = FrontEndConfig(sample_rate=44100, hop_length=512, n_mels=128)     # 431 frames of 11.6 ms
@@ -54,6 +56,19 @@ class PhaseTest(unittest.TestCase):
         wrapped = stacked[..., (200 + torch.arange(n)) % K.frames]   # a circular crop across the end
         expected = np.concatenate([v[..., 400:], v[..., -1:], v[..., :2 * (200 + n - K.frames)]], -1)
         self.assertTrue(np.array_equal(phase_interleave(wrapped, 2)[:, 0].numpy(), expected))
+
+    def test_bf16_teachers_give_the_fp32_teachers_targets_within_rounding(self):
+        torch.manual_seed(3)
+        ensemble = TeacherEnsemble.__new__(TeacherEnsemble)
+        ensemble.extra_rows = []
+        ensemble.teachers = [Teacher(HarkResNet(ModelConfig(num_classes=50)).eval(), slice(0, K.n_mels), -40.0, 20.0)
+                             for _ in range(2)]
+        db = -40.0 + 20.0 * torch.randn(4, 1, K.n_mels, 108)
+        fp32, bf16 = ensemble.probabilities(db), ensemble.probabilities(db, bf16=True)
+        self.assertEqual(bf16.dtype, torch.float32)
+        self.assertTrue(torch.allclose(bf16.sum(1), torch.ones(4), atol=1e-5))
+        self.assertLess(float((bf16 - fp32).abs().max()), 0.02)
+        self.assertFalse(torch.equal(bf16, fp32))               # the autocast did run
 
 
 class CrossValidatedTeachersTest(unittest.TestCase):
