@@ -147,6 +147,8 @@ def main() -> None:
 
     # The held-out fold is scored here, once the run is finished: during training only after its
     # last epoch (8-crop scoring every epoch would add ~60 % to each), unless --set asks otherwise.
+    # The record keeps the settings as given, so a later sitting compares like with like.
+    recorded_set = args.set
     if not any(s.startswith("train.val_every=") for s in args.set):
         args.set = args.set + ["train.val_every=1000000"]
     for k in args.folds:
@@ -159,7 +161,7 @@ def main() -> None:
             diff = recipe_differences(recipe.to_dict(), ckpt["config"])
             if diff:
                 sys.exit(f"{run} is not this recipe with fold {k} held out: " + "; ".join(diff))
-        elif kept_from_record(record, str(Path(args.config)), args.set, k, run):
+        elif kept_from_record(record, str(Path(args.config)), recorded_set, k, run):
             print(f"fold {k}: kept from {summary_path} (top-1 {record['folds'][str(k)]['top1']:.4f}); "
                   f"its run is not on this machine", flush=True)
             continue
@@ -167,6 +169,10 @@ def main() -> None:
             print(f"fold {k}: {run} is not finished; skipped", flush=True)
             continue
         elif not (run / "checkpoint.pt").exists():
+            missing = [t for t in teachers if not (Path(t) / "checkpoint.pt").exists()]
+            if missing:   # a teacher trained in a sitting on a machine since handed back
+                sys.exit(f"fold {k}: no checkpoint for the teacher run(s) {', '.join(missing)} on this machine; "
+                         f"train them again with their recipes' commands (Training/cv/NAME.json, \"command\")")
             run.mkdir(parents=True, exist_ok=True)
             cmd = [sys.executable, str(TRAINING / "train.py"), "--config", args.config, "--out", str(run),
                    "--resume", "--cache", args.cache]

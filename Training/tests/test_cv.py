@@ -38,6 +38,27 @@ class KeptFromRecordTest(unittest.TestCase):
             self.assertFalse(kept_from_record(RECORD, CONFIG, SETTINGS + ["train.noise_prob=0.5"], 1, run))
             self.assertFalse(kept_from_record(RECORD, "Training/configs/hark-esc50-m.toml", SETTINGS, 1, run))
 
+    def test_a_later_sitting_keeps_a_recorded_fold_of_a_recipe_given_without_val_every(self):
+        # cv.py adds its own val_every to the settings it trains with; the record holds them as given.
+        import contextlib
+        import io
+        import json
+        from unittest import mock
+        import cv
+        with tempfile.TemporaryDirectory() as tmp:
+            results = Path(tmp) / "results"
+            results.mkdir()
+            (results / "x.json").write_text(json.dumps(RECORD))
+            argv = ["cv.py", "--name", "x", "--config", CONFIG, "--folds", "1", "--score-only",
+                    "--runs", str(Path(tmp) / "runs"), "--results", str(results)]
+            for s in SETTINGS:
+                argv += ["--set", s]
+            out = io.StringIO()
+            with mock.patch.object(sys, "argv", argv), contextlib.redirect_stdout(out):
+                cv.main()
+            self.assertIn("fold 1: kept from", out.getvalue())
+            self.assertNotIn("not finished", out.getvalue())
+
 
 if __name__ == "__main__":
     unittest.main()

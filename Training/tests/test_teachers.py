@@ -90,6 +90,25 @@ class CrossValidatedTeachersTest(unittest.TestCase):
             with self.assertRaises(SystemExit):
                 teacher_runs(results, ["c"], 1)                 # never cross-validated
 
+    def test_a_student_fold_whose_teachers_runs_are_gone_stops_before_training(self):
+        import contextlib
+        import io
+        import json
+        import tempfile
+        from unittest import mock
+        import cv
+        with tempfile.TemporaryDirectory() as tmp:
+            results = Path(tmp) / "results"
+            results.mkdir()
+            (results / "a.json").write_text(json.dumps({"folds": {"1": {"run": f"{tmp}/gone/fold1"}}}))
+            argv = ["cv.py", "--name", "s", "--config", "Training/configs/hark-esc50.toml", "--folds", "1",
+                    "--teachers", "a", "--runs", f"{tmp}/runs", "--results", str(results)]
+            with mock.patch.object(sys, "argv", argv), mock.patch("subprocess.run") as train, \
+                    contextlib.redirect_stdout(io.StringIO()), self.assertRaises(SystemExit) as stop:
+                cv.main()
+            self.assertIn(f"{tmp}/gone/fold1", str(stop.exception.code))
+            train.assert_not_called()
+
     def test_the_record_names_runs_inside_the_repository_relative_to_it(self):
         import json
         import tempfile
