@@ -117,7 +117,7 @@ class TeacherEnsemble:
     def probabilities(self, db: torch.Tensor, bf16: bool = False) -> torch.Tensor:
         """Mean softmax of the teachers on a stacked, augmented batch in dB (on the teachers' device).
         `bf16`: their forward passes under bfloat16 autocast, as the student's own — three fp32
-        teachers made a student step ~3× a plain one where bf16 is native."""
+        teachers made a student's epoch 2-3× a plain one's where bf16 is native."""
         device = next(self.teachers[0].model.parameters()).device
         db = db.to(device)
         summed = 0
