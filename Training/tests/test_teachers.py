@@ -10,8 +10,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hark_train.config import FrontEndConfig  # noqa: E402
-from hark_train.config import ModelConfig  # noqa: E402
+from hark_train.config import FrontEndConfig, ModelConfig  # noqa: E402
 from hark_train.model import HarkResNet  # noqa: E402
 from hark_train.teachers import Teacher, TeacherEnsemble, frame_ratio, phase_interleave, phase_stack  # noqa: E402
 
