@@ -102,7 +102,9 @@ def out_of_fold(run: Path, held_out: int, root: str, cache: str) -> tuple[np.nda
     return probs, y.numpy(), names
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Runs the command line `argv` (the process's own when None)."""
+    argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--name", required=True, help="the recipe's name: Training/cv/NAME.{npz,json}")
     ap.add_argument("--config", required=True)
@@ -122,7 +124,7 @@ def main() -> None:
                     help="train only what can end within M minutes of now: a fold whose epochs left cannot "
                          "end in the time left at its measured pace stops (its state written) and so does "
                          "this sitting")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     deadline = time.time() + args.finish_within * 60 if args.finish_within else None
     if any(s.startswith(("data.train_folds", "data.val_folds", "data.test_folds")) for s in args.set):
         sys.exit("the data folds are cross-validation's to set: leave them out of --set")
@@ -141,7 +143,7 @@ def main() -> None:
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     record = {**summary, "folds": dict(summary.get("folds", {}))}
     summary.update({"name": args.name, "config": str(Path(args.config)), "set": args.set, "teachers": args.teachers,
-                    "command": shlex.join(["python", "Training/cv.py", *sys.argv[1:]])})
+                    "command": shlex.join(["python", "Training/cv.py", *argv])})
     folds_done = summary.setdefault("folds", {})
     torch.set_num_threads(load_config(args.config, args.set).train.threads)
 

@@ -43,22 +43,18 @@ class KeptFromRecordTest(unittest.TestCase):
         import contextlib
         import io
         import json
-        from unittest import mock
         import cv
         with tempfile.TemporaryDirectory() as tmp:
             results = Path(tmp) / "results"
             results.mkdir()
             (results / "x.json").write_text(json.dumps(RECORD))
-            argv = ["cv.py", "--name", "x", "--config", CONFIG, "--folds", "1", "--score-only",
-                    "--runs", str(Path(tmp) / "runs"), "--results", str(results)]
-            for s in SETTINGS:
-                argv += ["--set", s]
             out = io.StringIO()
-            with mock.patch.object(sys, "argv", argv), contextlib.redirect_stdout(out):
-                cv.main()
+            with contextlib.redirect_stdout(out):
+                cv.main(["--name", "x", "--config", CONFIG, "--folds", "1", "--score-only",
+                         "--runs", str(Path(tmp) / "runs"), "--results", str(results),
+                         *[a for s in SETTINGS for a in ("--set", s)]])
             self.assertIn("fold 1: kept from", out.getvalue())
             self.assertNotIn("not finished", out.getvalue())
-
 
 if __name__ == "__main__":
     unittest.main()

@@ -100,11 +100,10 @@ class CrossValidatedTeachersTest(unittest.TestCase):
             results = Path(tmp) / "results"
             results.mkdir()
             (results / "a.json").write_text(json.dumps({"folds": {"1": {"run": f"{tmp}/gone/fold1"}}}))
-            argv = ["cv.py", "--name", "s", "--config", "Training/configs/hark-esc50.toml", "--folds", "1",
-                    "--teachers", "a", "--runs", f"{tmp}/runs", "--results", str(results)]
-            with mock.patch.object(sys, "argv", argv), mock.patch("subprocess.run") as train, \
-                    contextlib.redirect_stdout(io.StringIO()), self.assertRaises(SystemExit) as stop:
-                cv.main()
+            with mock.patch("subprocess.run") as train, contextlib.redirect_stdout(io.StringIO()), \
+                    self.assertRaises(SystemExit) as stop:
+                cv.main(["--name", "s", "--config", "Training/configs/hark-esc50.toml", "--folds", "1",
+                         "--teachers", "a", "--runs", f"{tmp}/runs", "--results", str(results)])
             self.assertIn(f"{tmp}/gone/fold1", str(stop.exception.code))
             train.assert_not_called()
 
