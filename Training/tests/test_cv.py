@@ -56,5 +56,6 @@ class KeptFromRecordTest(unittest.TestCase):
             self.assertIn("fold 1: kept from", out.getvalue())
             self.assertNotIn("not finished", out.getvalue())
 
+
 if __name__ == "__main__":
     unittest.main()
