@@ -215,12 +215,17 @@ extension ServeSuites {
             // A first round warms the allocator and the server's pools up.
             let warm = try await PythonScript.run(["-c", churn, url, "2000"])
             #expect(warm.status == 0, "\(warm.stderr)")
-            let before = try ProcessMemory.residentMegabytes(pid: pid)
-            let run = try await PythonScript.run(["-c", churn, url, "2000"])
-            #expect(run.status == 0, "\(run.stderr)")
-            let after = try ProcessMemory.residentMegabytes(pid: pid)
-            // The leak grew RSS by ~11 MB over 2,000 connections; what is left is the stream's own growth.
-            #expect(after - before < 4, "RSS \(before) → \(after) MB over 2,000 connections")
+            // The leak grew RSS by ~11 MB in every round of 2,000 connections. Without it a round still
+            // grows by a few MB now and then (the stream's own growth, allocator arenas), so two rounds
+            // are measured and the smaller growth must stay under half the leak's.
+            var growths: [Double] = []
+            for _ in 0..<2 {
+                let before = try ProcessMemory.residentMegabytes(pid: pid)
+                let run = try await PythonScript.run(["-c", churn, url, "2000"])
+                #expect(run.status == 0, "\(run.stderr)")
+                growths.append(try ProcessMemory.residentMegabytes(pid: pid) - before)
+            }
+            #expect(try #require(growths.min()) < 5.5, "RSS grew \(growths) MB in two rounds of 2,000 connections")
             let fds = try ProcessMemory.openFiles(pid: pid)
             #expect(fds < 60, "\(fds) descriptors open after the connections closed")
         }
