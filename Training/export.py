@@ -192,6 +192,8 @@ def main() -> None:
     if args.run:
         model, ckpt = load_run(args.run)
         mc, fe = model.cfg, frontend_from_dict(ckpt["config"]["frontend"])
+        if mc.freq_coord:
+            raise SystemExit(f"{args.run}: the frequency-place input channel (model.freq_coord) is not in the Swift engine")
         if mc.pool != "avg":
             raise SystemExit(f"{args.run}: pool {mc.pool!r} is not in the Swift engine (it runs \"avg\" only)")
         normalize, labels, metrics, train_cfg = ckpt["normalize"], ckpt["labels"], ckpt["metrics"], ckpt["config"]["train"]

@@ -49,6 +49,10 @@ class ModelConfig:
     # "avg": global average over frequency and time. "freq_mean_time_max_mean": average over
     # frequency, then max + mean over time, so a short sound in a quiet crop is not averaged away.
     pool: str = "avg"
+    # A second input channel holding each mel bin's place (-1 at the lowest bin, +1 at the highest),
+    # so that the convolutions, equivariant to shifts in frequency, can tell where a pattern lies
+    # (frequency-aware CNNs, Koutini et al. 2019). Not in the Swift engine (the exporter refuses it).
+    freq_coord: bool = False
     dropout: float = 0.5
     num_classes: int = 50
 

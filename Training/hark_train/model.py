@@ -49,11 +49,12 @@ class HarkResNet(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
+        cin = 2 if cfg.freq_coord else 1
         if cfg.stem == "conv7_maxpool":
-            self.conv1 = nn.Conv2d(1, cfg.stem_width, 7, 2, 3, bias=False)
+            self.conv1 = nn.Conv2d(cin, cfg.stem_width, 7, 2, 3, bias=False)
             self.maxpool = nn.MaxPool2d(3, 2, 1)
         elif cfg.stem == "conv3":
-            self.conv1 = nn.Conv2d(1, cfg.stem_width, 3, 2, 1, bias=False)
+            self.conv1 = nn.Conv2d(cin, cfg.stem_width, 3, 2, 1, bias=False)
             self.maxpool = None
         else:
             raise ValueError(f"unknown stem {cfg.stem!r}")
@@ -89,6 +90,10 @@ class HarkResNet(nn.Module):
 
     def forward(self, x: torch.Tensor, taps: dict | None = None) -> torch.Tensor:
         """x: [batch, 1, n_mels, frames] normalised log-mel → logits [batch, classes]."""
+        if self.cfg.freq_coord:
+            b, _, n_mels, frames = x.shape
+            place = torch.linspace(-1.0, 1.0, n_mels, dtype=x.dtype, device=x.device)
+            x = torch.cat([x, place.view(1, 1, n_mels, 1).expand(b, 1, n_mels, frames)], dim=1)
         x = F.relu(self.bn1(self.conv1(x)))
         if taps is not None:
             taps["conv1"] = x
