@@ -49,12 +49,12 @@ class HarkResNet(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
-        cin = 2 if cfg.freq_coord else 1
+        input_channels = 2 if cfg.freq_coord else 1   # the log-mel, then the place channel
         if cfg.stem == "conv7_maxpool":
-            self.conv1 = nn.Conv2d(cin, cfg.stem_width, 7, 2, 3, bias=False)
+            self.conv1 = nn.Conv2d(input_channels, cfg.stem_width, 7, 2, 3, bias=False)
             self.maxpool = nn.MaxPool2d(3, 2, 1)
         elif cfg.stem == "conv3":
-            self.conv1 = nn.Conv2d(cin, cfg.stem_width, 3, 2, 1, bias=False)
+            self.conv1 = nn.Conv2d(input_channels, cfg.stem_width, 3, 2, 1, bias=False)
             self.maxpool = None
         else:
             raise ValueError(f"unknown stem {cfg.stem!r}")
