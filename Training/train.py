@@ -34,7 +34,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.augment import a_weighting_db, add_noise, mixup, noise_bank, random_colouring, random_crop, random_gain, random_warp, spec_augment, time_shift  # noqa: E402
 from hark_train.config import load_config  # noqa: E402
-from hark_train.crops import crop_probabilities, crop_starts  # noqa: E402
+from hark_train.crops import PLAIN, View, crop_probabilities, crop_starts  # noqa: E402
 from hark_train.data import class_names, load_logmels  # noqa: E402
 from hark_train.model import HarkResNet, count_macs, load_run  # noqa: E402
 from hark_train.plots import plot_curves  # noqa: E402
@@ -64,16 +64,16 @@ def cpu_has_native_bf16() -> bool:
 
 
 def evaluate(model, x: torch.Tensor, y: torch.Tensor, crop_frames: int = 0, crops: int = 1,
-             batch: int = 100, loudest: int = 0) -> tuple[float, float, np.ndarray]:
+             batch: int = 100, loudest: int = 0, views: tuple[View, ...] = PLAIN) -> tuple[float, float, np.ndarray]:
     """Loss, top-1 and class probabilities; windows scored whole or as the mean over (the
-    `loudest` of) their crops."""
+    `loudest` of) their crops, each read through its view."""
     model.eval()
     device = next(model.parameters()).device
     probs = []
     with torch.no_grad():
         for i in range(0, len(x), batch):
             xb = x[i:i + batch].to(device).contiguous(memory_format=torch.channels_last)
-            probs.append(crop_probabilities(model, xb, crop_frames, crops, loudest).float().cpu())
+            probs.append(crop_probabilities(model, xb, crop_frames, crops, loudest, views).float().cpu())
     probs = torch.cat(probs)
     loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), y).item()
     acc = (probs.argmax(1) == y).float().mean().item()
