@@ -18,7 +18,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.config import frontend_from_dict  # noqa: E402
-from hark_train.crops import crop_probabilities  # noqa: E402
+from hark_train.crops import crop_probabilities, views_of  # noqa: E402
 from hark_train.data import read_meta  # noqa: E402
 from hark_train.frontend import LogMel, load_window  # noqa: E402
 from hark_train.model import load_card  # noqa: E402
@@ -48,15 +48,17 @@ def main() -> None:
         for clip in clips:
             wave = load_window(str(Path(args.data) / "audio" / clip.filename), fe)
             x = (logmel(torch.from_numpy(wave)) - norm["mean"]) / norm["std"]
-            # Scored as the model card says: the whole window, or the mean over its crops.
-            probs = crop_probabilities(model, x[None, None], crops["crop_frames"], crops["eval_crops"])
+            # Scored as the model card says: the whole window, or the mean over its crops (through its views).
+            probs = crop_probabilities(model, x[None, None], crops["crop_frames"], crops["eval_crops"],
+                                       views=views_of({"views": crops.get("eval_views")}))
             ranked = probs[0].argsort(descending=True)
             top1 += int(ranked[0] == clip.target)
             top5 += int(clip.target in ranked[:5].tolist())
     seconds = time.perf_counter() - started
     print(json.dumps({"fold": args.fold, "clips": len(clips), "top1": top1 / len(clips), "top5": top5 / len(clips),
                       "seconds": round(seconds, 2), "clips_per_second": round(len(clips) / seconds, 1),
-                      "crops": crops["eval_crops"], "threads": args.threads, "torch": torch.__version__}))
+                      "crops": crops["eval_crops"],
+                      "views": crops.get("eval_views"), "threads": args.threads, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.config import FrontEndConfig, ModelConfig, frontend_from_dict  # noqa: E402
-from hark_train.crops import card_entry, crop_probabilities  # noqa: E402
+from hark_train.crops import VIEW_SETS, card_entry, crop_probabilities, views_of  # noqa: E402
 from hark_train.data import read_meta  # noqa: E402
 from hark_train.deterministic import tensor_values  # noqa: E402
 from hark_train.frontend import LogMel, decode, fit_window, resample, to_mono  # noqa: E402
@@ -138,7 +138,7 @@ def write_fixture(name: str, model: HarkResNet, fe: FrontEndConfig, normalize: d
             tensors[f"{key}.logits"] = logits.contiguous()
             verdict = int(logits.argmax())
             if crops:
-                probs = crop_probabilities(model, x, crops["frames"], crops["count"])[0]
+                probs = crop_probabilities(model, x, crops["frames"], crops["count"], views=views_of(crops))[0]
                 tensors[f"{key}.crop_probabilities"] = probs.contiguous()
                 verdict = int(probs.argmax())
             if i < maps_clips:
@@ -186,6 +186,8 @@ def main() -> None:
     ap.add_argument("--command", default="", help="the training command, recorded in the model card")
     ap.add_argument("--eval-crops", type=int, default=None,
                     help="crops per window at test time (default: the run's train.eval_crops)")
+    ap.add_argument("--views", choices=sorted(VIEW_SETS), default="plain",
+                    help="how the crops are read at test time (hark_train.crops.VIEW_SETS; default: plain)")
     args = ap.parse_args()
     torch.set_num_threads(1)
 
@@ -223,7 +225,7 @@ def main() -> None:
     model.eval()
     eval_crops = args.eval_crops if args.eval_crops is not None else train_cfg.get("eval_crops", 1)
     train_cfg = {**train_cfg, "eval_crops": eval_crops}
-    crops = card_entry(train_cfg.get("crop_frames", 0), eval_crops)
+    crops = card_entry(train_cfg.get("crop_frames", 0), eval_crops, VIEW_SETS[args.views])
     scored_as = (f"the mean over {crops['count']} crops of {crops['frames']} frames of one 5-s window per clip"
                  if crops else "one 5-s window per clip")
 

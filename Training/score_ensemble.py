@@ -24,6 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.config import frontend_from_dict  # noqa: E402
+from hark_train.crops import views_of  # noqa: E402
 from hark_train.data import cache_key, load_logmels  # noqa: E402
 from hark_train.model import load_run  # noqa: E402
 from train import evaluate, fold_subset, top_k_accuracy  # noqa: E402
@@ -70,7 +71,8 @@ def main() -> None:
         crops = args.crops or cfg["train"].get("eval_crops")
         if crops is None:
             sys.exit(f"{run} predates train.eval_crops: pass --crops")
-        _, acc, probs = evaluate(model, x, y, cfg["train"]["crop_frames"], crops, loudest=args.loudest)
+        views = views_of({"views": cfg["train"].get("eval_views")})   # a card's test-time views, if any
+        _, acc, probs = evaluate(model, x, y, cfg["train"]["crop_frames"], crops, loudest=args.loudest, views=views)
         if final is None:
             print(f"{run}: top-1 {acc:.4f}")
         summed = summed + probs

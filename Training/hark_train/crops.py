@@ -79,10 +79,22 @@ def crop_probabilities(model, x: torch.Tensor, frames: int, count: int, loudest:
     return probs.mean(1)
 
 
-def card_entry(frames: int, count: int) -> dict | None:
+def card_entry(frames: int, count: int, views: tuple[View, ...] = PLAIN) -> dict | None:
     """The model card's `crops` object, or None when windows are scored whole."""
     if count <= 1 or frames <= 0:
         return None
-    return {"count": count, "frames": frames,
-            "placement": "crop k starts at floor(k * frames_in_window / count), wrapping around the end; "
-                         "the window's probabilities are the mean of the crops' softmax outputs"}
+    entry = {"count": count, "frames": frames,
+             "placement": "crop k starts at floor(k * frames_in_window / count), wrapping around the end; "
+                          "the window's probabilities are the mean of the crops' softmax outputs"}
+    if views != PLAIN:
+        entry["views"] = [{"shift": v.shift, "rate": v.rate} for v in views]
+        entry["placement"] += ("; crop k is read through views[k mod len(views)]: row m is row clamp(m + shift) of "
+                               "the window, frame j is read at start + frames/2 - frames*rate/2 + (j + 1/2)*rate - 1/2, "
+                               "interpolated linearly")
+    return entry
+
+
+def views_of(entry: dict | None) -> tuple[View, ...]:
+    """The views of a card's `crops` object (plain when it has none)."""
+    views = (entry or {}).get("views")
+    return tuple(View(int(v["shift"]), float(v["rate"])) for v in views) if views else PLAIN

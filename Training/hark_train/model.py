@@ -139,7 +139,7 @@ def load_card(card_path: str | Path) -> tuple[HarkResNet, dict]:
     crops = card.get("crops") or {"frames": 0, "count": 1}
     config = {"model": asdict(mc), "frontend": only_known(FrontEndConfig, card["frontend"]),
               "data": {"train_folds": card["training"]["train_folds"]},
-              "train": {"crop_frames": crops["frames"], "eval_crops": crops["count"]}}
+              "train": {"crop_frames": crops["frames"], "eval_crops": crops["count"], "eval_views": crops.get("views")}}
     return model.eval(), {"config": config, "normalize": card["frontend"]["normalize"],
                           "labels": [label["name"] for label in card["labels"]], "card": card}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hark_train.crops import PLAIN, VIEW_SETS, View, crop_probabilities, read_crop  # noqa: E402
+from hark_train.crops import PLAIN, VIEW_SETS, View, card_entry, crop_probabilities, read_crop, views_of  # noqa: E402
 
 
 class ViewTests(unittest.TestCase):
@@ -72,6 +72,15 @@ class ViewTests(unittest.TestCase):
         seen.clear()
         crop_probabilities(model, x, 10, 8, views=PLAIN)
         self.assertTrue(all(torch.equal(c, read_crop(x, (k * 40) // 8, 10)) for k, c in enumerate(seen)))
+
+    def test_card_entry_carries_views_and_plain_stays_as_before(self):
+        plain = card_entry(108, 8)
+        self.assertNotIn("views", plain)
+        self.assertEqual(views_of(plain), PLAIN)
+        entry = card_entry(108, 8, VIEW_SETS["B"])
+        self.assertEqual(entry["views"][1], {"shift": 0, "rate": 1.25})
+        self.assertEqual(views_of(entry), VIEW_SETS["B"])
+        self.assertEqual(views_of(None), PLAIN)
 
 
 if __name__ == "__main__":
