@@ -76,7 +76,8 @@ public final class MemberScorer {
         }
         let probabilities: [Float], crops: [CropScore]
         if let grid, let windowEnd {
-            (probabilities, crops) = try gridAveragedProbabilities(mel, grid: grid, windowEnd: windowEnd, session: cropSession.session)
+            (probabilities, crops) = try gridAveragedProbabilities(mel, grid: grid, windowEnd: windowEnd, crops: cropSession.crops,
+                                                              session: cropSession.session)
         } else {
             (probabilities, crops) = try cropAveragedProbabilities(mel, crops: cropSession.crops, session: cropSession.session)
         }
@@ -92,8 +93,9 @@ public final class MemberScorer {
         var sum = [Float](repeating: 0, count: network.labels.count)
         var inside: [CropScore] = []
         let secondsPerFrame = parameters.windowSeconds / Double(frames)
-        for first in crops.starts(windowFrames: frames) {
-            let p = try scoreCrop(of: mel, firstFrame: first, cropFrames: crops.frames, session: session)
+        for (k, first) in crops.starts(windowFrames: frames).enumerated() {
+            let p = try scoreCrop(of: mel, firstFrame: first, cropFrames: crops.frames, view: crops.view(ofCrop: k),
+                                  edge: .wrap, session: session)
             for i in sum.indices { sum[i] += p[i] }
             if first + crops.frames <= frames {
                 inside.append(CropScore(start: Double(first) * secondsPerFrame,
@@ -106,8 +108,10 @@ public final class MemberScorer {
 
     /// Mean softmax over the window's crops on the stream grid: a crop an earlier window held is
     /// not scored again. Keeps the scores of this window's crops only (the next window's keys are
-    /// these or newer).
-    private func gridAveragedProbabilities(_ mel: [Float], grid: CropGrid, windowEnd: Int,
+    /// these or newer). A card's views go round the grid by stream place (the crop ending at
+    /// sample e takes view e / hop), so a shared crop keeps its view; the head crop is plain, and
+    /// reads past the window's ends repeat its edge frames (the newest crop has nothing after it).
+    private func gridAveragedProbabilities(_ mel: [Float], grid: CropGrid, windowEnd: Int, crops card: ModelCard.Crops,
                                            session: InferenceSession) throws -> ([Float], [CropScore]) {
         var sum = [Float](repeating: 0, count: network.labels.count)
         var crops: [CropScore] = []
@@ -118,7 +122,9 @@ public final class MemberScorer {
             if let key = c.key, let known = gridScores[key] {
                 p = known
             } else {
-                p = try scoreCrop(of: mel, firstFrame: c.firstFrame, cropFrames: grid.cropFrames, session: session)
+                let view = c.key.map { card.view(ofCrop: $0 / grid.hopSamples) } ?? .plain
+                p = try scoreCrop(of: mel, firstFrame: c.firstFrame, cropFrames: grid.cropFrames, view: view,
+                                  edge: .clamp, session: session)
             }
             if let key = c.key { kept[key] = p }
             for i in sum.indices { sum[i] += p[i] }
@@ -130,18 +136,14 @@ public final class MemberScorer {
     }
 
     /// Softmax of the crop of `cropFrames` frames from `firstFrame` of a [n_mels × frames] log-mel
-    /// window, wrapping round its end.
-    private func scoreCrop(of mel: [Float], firstFrame: Int, cropFrames: Int, session: InferenceSession) throws -> [Float] {
+    /// window, read through `view`; `edge` says what a read beyond the window's frames finds.
+    private func scoreCrop(of mel: [Float], firstFrame: Int, cropFrames: Int, view: CropView, edge: CropView.Edge,
+                           session: InferenceSession) throws -> [Float] {
         let mels = parameters.nMels, frames = parameters.frames
         guard mel.count == mels * frames else {
             throw EngineError.wrongInputSize(expected: mels * frames, got: mel.count)
         }
-        if crop.count != mels * cropFrames { crop = [Float](repeating: 0, count: mels * cropFrames) }
-        for m in 0..<mels {
-            for t in 0..<cropFrames {
-                crop[m * cropFrames + t] = mel[m * frames + (firstFrame + t) % frames]
-            }
-        }
+        view.read(mel, mels: mels, frames: frames, firstFrame: firstFrame, cropFrames: cropFrames, edge: edge, into: &crop)
         cropPasses += 1
         return try session.run(logMel: crop).probabilities
     }

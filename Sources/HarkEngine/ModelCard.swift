@@ -126,19 +126,30 @@ public struct ModelCard: Codable, Sendable {
     }
 
     /// Test-time crop averaging: a window's probabilities are the mean softmax over `count` crops
-    /// of `frames` frames, evenly spaced and wrapping around the window's end (as in training).
+    /// of `frames` frames, evenly spaced and wrapping around the window's end (as in training),
+    /// crop k read through `views[k % views.count]` when the card has views.
     public struct Crops: Codable, Sendable, Equatable {
         public var count: Int
         public var frames: Int
+        /// How crops are read (test-time warps); absent: every crop plain.
+        public var views: [CropView]?
 
-        public init(count: Int, frames: Int) {
+        public init(count: Int, frames: Int, views: [CropView]? = nil) {
             self.count = count
             self.frames = frames
+            self.views = views
         }
 
         /// First frame of each crop in a window of `windowFrames` frames.
         public func starts(windowFrames: Int) -> [Int] {
             (0..<count).map { $0 * windowFrames / count }
+        }
+
+        /// The view crop `index` is read through (crops on a stream grid pass their grid index).
+        public func view(ofCrop index: Int) -> CropView {
+            guard let views, !views.isEmpty else { return .plain }
+            let k = index % views.count
+            return views[k < 0 ? k + views.count : k]
         }
     }
 
@@ -165,6 +176,13 @@ public struct ModelCard: Codable, Sendable {
         if let crops = card.crops, crops.count < 1 || !(1...card.frontend.logMel.frames).contains(crops.frames) {
             throw .malformedModelCard(path: path, reason: "crops: \(crops.count) of \(crops.frames) frames "
                                       + "in a window of \(card.frontend.logMel.frames)")
+        }
+        for view in card.crops?.views ?? [] {
+            let mels = card.frontend.logMel.nMels
+            guard view.rate > 0, view.rate <= 4, abs(view.shift) < mels else {
+                throw .malformedModelCard(path: path, reason: "crop view shift \(view.shift), rate \(view.rate): "
+                                          + "the shift must stay within \(mels) mel bins and the rate in (0, 4]")
+            }
         }
         return card
     }

@@ -31,6 +31,22 @@ import TestSupport
     }
 }
 
+/// A copy of the shipped network's card (beside a link to its weights) whose crops are read
+/// through `views` (the card's JSON form: [{"shift": …, "rate": …}, …]); the copy's path.
+func shippedCard(views: Any) throws -> String {
+    let dir = try TestPaths.temporaryDirectory("hark-views")
+    var card = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestPaths.shippedModelCard))) as? [String: Any])
+    var crops = try #require(card["crops"] as? [String: Any])
+    crops["views"] = views
+    card["crops"] = crops
+    let weights = try #require((card["weights"] as? [String: Any])?["file"] as? String)
+    try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent(weights),
+                                               withDestinationURL: TestPaths.models.appendingPathComponent(weights))
+    let path = dir.appendingPathComponent("hark-esc50.json")
+    try JSONSerialization.data(withJSONObject: card).write(to: path)
+    return path.path
+}
+
 /// A window's probabilities as PyTorch computes them under the model card's protocol.
 @Suite struct ClassifierParityTests {
     @Test(arguments: ParityFixture.modelNames) func windowProbabilitiesMatchPyTorch(name: String) throws {
@@ -50,6 +66,39 @@ import TestSupport
             let worst = maxAbsDifference(prediction.probabilities, expected)
             #expect(worst <= 1e-4, "\(clip.file): probabilities max |Δ| = \(worst)")
             #expect(prediction.top[0].index == clip.verdict)
+        }
+    }
+
+    /// The shipped network with its crops read through a view set (Training/views_fixture.py).
+    @Test func cropViewsMatchPyTorch() throws {
+        let fixture = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: TestPaths.fixtures
+            .appendingPathComponent("parity/views/hark-esc50-views-C.json"))) as? [String: Any])
+        let viewed = try Classifier(model: try ResNet.load(cardPath: try shippedCard(views: try #require(fixture["views"]))))
+        #expect(viewed.model.members[0].card.crops?.views?.count == 8)
+        let plain = try Classifier(model: try ResNet.load(cardPath: TestPaths.shippedModelCard))
+        let tensors = try FixtureTensors.load(ParityFixture.shippedModelName)
+        let clips = try #require(fixture["clips"] as? [[String: Any]])
+        #expect(clips.count == 3)
+        for (i, clip) in clips.enumerated() {
+            let mel = try #require(tensors["clip\(i).logmel"]).values
+            let expected = try #require(clip["probabilities"] as? [Double]).map(Float.init)
+            let got = try viewed.classify(logMel: mel, topK: 1).probabilities
+            #expect(maxAbsDifference(got, expected) <= 1e-4, "clip \(i): max |Δ| = \(maxAbsDifference(got, expected))")
+            // The views change the answer: a reader that ignored them would fail above.
+            #expect(maxAbsDifference(try plain.classify(logMel: mel, topK: 1).probabilities, expected) > 1e-3)
+        }
+    }
+
+    @Test func cropViewsBeyondTheBandAreRejected() throws {
+        let dir = try TestPaths.temporaryDirectory("hark-views")
+        var card = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestPaths.shippedModelCard))) as? [String: Any])
+        card["crops"] = ["count": 8, "frames": 108, "views": [["shift": 64, "rate": 1.0]]]
+        let path = dir.appendingPathComponent("card.json").path
+        try JSONSerialization.data(withJSONObject: card).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try ModelCard.load(path: path)
+        } throws: { error in
+            String(describing: error).contains("crop view")
         }
     }
 

@@ -116,4 +116,25 @@ import TestSupport
         let plain = try windowed.classify(window: window(endingAt: n + hop), start: 0.5)
         #expect(live.probabilities == plain.probabilities && windowed.cropPasses == 16 * members)
     }
+
+    @Test func liveCropsTakeTheViewOfTheirPlaceOnTheStream() throws {
+        let plainModel = try ModelEnsemble.load(cardPath: TestPaths.shippedModelCard)
+        let viewedModel = try ModelEnsemble.load(cardPath: try shippedCard(views: [["shift": 0, "rate": 1.0], ["shift": 2, "rate": 1.0]]))
+        let rate = plainModel.sampleRate, hop = rate / 2, n = plainModel.windowSamples
+        let audio = Self.signal(sampleRate: rate)
+        let plain = try Classifier(model: plainModel), viewed = try Classifier(model: viewedModel)
+        plain.placeCrops(.stream, hopSamples: hop)
+        viewed.placeCrops(.stream, hopSamples: hop)
+        for end in [n, n + hop] {
+            let window = Array(audio[(end - n)..<end])
+            let a = try plain.classify(streamWindow: window, endingAt: end, start: 0)
+            let b = try viewed.classify(streamWindow: window, endingAt: end, start: 0)
+            #expect(a.crops.count == 6 && b.crops.count == 6)
+            // Crop i (earliest first) ends at end − (5 − i) hops: an even multiple of the hop is plain.
+            for i in 0..<6 {
+                let place = end / hop - (5 - i)
+                #expect((a.crops[i].probabilities == b.crops[i].probabilities) == (place % 2 == 0), "crop \(i), place \(place)")
+            }
+        }
+    }
 }
