@@ -50,7 +50,7 @@ def main() -> None:
             x = (logmel(torch.from_numpy(wave)) - norm["mean"]) / norm["std"]
             # Scored as the model card says: the whole window, or the mean over its crops (through its views).
             probs = crop_probabilities(model, x[None, None], crops["crop_frames"], crops["eval_crops"],
-                                       views=views_of({"views": crops.get("eval_views")}))
+                                       views=views_of(crops.get("eval_views")))
             ranked = probs[0].argsort(descending=True)
             top1 += int(ranked[0] == clip.target)
             top5 += int(clip.target in ranked[:5].tolist())

@@ -138,7 +138,7 @@ def write_fixture(name: str, model: HarkResNet, fe: FrontEndConfig, normalize: d
             tensors[f"{key}.logits"] = logits.contiguous()
             verdict = int(logits.argmax())
             if crops:
-                probs = crop_probabilities(model, x, crops["frames"], crops["count"], views=views_of(crops))[0]
+                probs = crop_probabilities(model, x, crops["frames"], crops["count"], views=views_of(crops.get("views")))[0]
                 tensors[f"{key}.crop_probabilities"] = probs.contiguous()
                 verdict = int(probs.argmax())
             if i < maps_clips:

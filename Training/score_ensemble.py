@@ -71,7 +71,7 @@ def main() -> None:
         crops = args.crops or cfg["train"].get("eval_crops")
         if crops is None:
             sys.exit(f"{run} predates train.eval_crops: pass --crops")
-        views = views_of({"views": cfg["train"].get("eval_views")})   # a card's test-time views, if any
+        views = views_of(cfg["train"].get("eval_views"))   # a card's test-time views, if any
         _, acc, probs = evaluate(model, x, y, cfg["train"]["crop_frames"], crops, loudest=args.loudest, views=views)
         if final is None:
             print(f"{run}: top-1 {acc:.4f}")

@@ -46,7 +46,7 @@ public struct CropView: Codable, Sendable, Equatable {
             let i0 = frame(Int(left)), i1 = frame(Int(left) + 1)
             for m in 0..<mels {
                 let row = min(max(m + shift, 0), mels - 1) * frames
-                crop[m * cropFrames + t] = weight == 0 ? mel[row + i0] : (1 - weight) * mel[row + i0] + weight * mel[row + i1]
+                crop[m * cropFrames + t] = (1 - weight) * mel[row + i0] + weight * mel[row + i1]
             }
         }
     }

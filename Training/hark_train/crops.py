@@ -94,7 +94,6 @@ def card_entry(frames: int, count: int, views: tuple[View, ...] = PLAIN) -> dict
     return entry
 
 
-def views_of(entry: dict | None) -> tuple[View, ...]:
-    """The views of a card's `crops` object (plain when it has none)."""
-    views = (entry or {}).get("views")
+def views_of(views: list[dict] | None) -> tuple[View, ...]:
+    """A card's `crops.views` as views (plain when the card has none)."""
     return tuple(View(int(v["shift"]), float(v["rate"])) for v in views) if views else PLAIN
