@@ -165,6 +165,23 @@ def seed_size_random_model() -> HarkResNet:
     return model
 
 
+def write_card_fixture(args: argparse.Namespace) -> None:
+    """The parity fixture of an already exported card, under the card's own name."""
+    if not args.run or Path(args.run).suffix != ".json":
+        raise SystemExit("--fixture-only takes --run Models/NAME.json (an exported model card)")
+    model, ckpt = load_run(args.run)
+    card = ckpt["card"]
+    fixtures = Path(args.fixtures)
+    last_stage = f"layer{len(model.cfg.blocks)}"
+    size = write_fixture(card["name"], model, frontend_from_dict(ckpt["config"]["frontend"]), ckpt["normalize"],
+                         None, Path(args.data), fixtures, fixture_clips(Path(args.data), args.clips),
+                         [] if args.mean_maps_only else [last_stage], card.get("crops"), args.maps_clips)
+    total = sum(f.stat().st_size for f in fixtures.iterdir() if f.is_file())
+    print(f"fixture of {args.run}: {size / 1e6:.2f} MB written, {total / 1e6:.2f} MB in all in {fixtures}")
+    if total > FIXTURE_BUDGET_BYTES:
+        raise SystemExit(f"the parity fixtures take {total / 1e6:.2f} MB, over the {FIXTURE_BUDGET_BYTES / 1e6:.0f} MB budget")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", help="run folder written by train.py (checkpoint.pt, metrics.json)")
@@ -188,8 +205,15 @@ def main() -> None:
                     help="crops per window at test time (default: the run's train.eval_crops)")
     ap.add_argument("--views", choices=sorted(VIEW_SETS), default="plain",
                     help="how the crops are read at test time (hark_train.crops.VIEW_SETS; default: plain)")
+    ap.add_argument("--fixture-only", action="store_true",
+                    help="with --run Models/NAME.json: write only that exported card's parity fixture (its run "
+                         "folder gone); the card and its weights stay as they are")
     args = ap.parse_args()
     torch.set_num_threads(1)
+
+    if args.fixture_only:
+        write_card_fixture(args)
+        return
 
     if args.run:
         model, ckpt = load_run(args.run)
