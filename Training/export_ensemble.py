@@ -21,6 +21,8 @@ def main() -> None:
                     help="member card names in Models/ (without .json); the first one's feature maps are published")
     ap.add_argument("--result", required=True, help="the record score_ensemble.py --final wrote")
     ap.add_argument("--models", default=str(ROOT / "Models"))
+    ap.add_argument("--chosen-by", default="on fold 4 with runs trained on folds 1-3",
+                    help="how the members were chosen, as the card's protocol says it")
     ap.add_argument("--training-note", default=None,
                     help="recorded in the card's training section (e.g. how the members' thread counts differ)")
     args = ap.parse_args()
@@ -51,8 +53,8 @@ def main() -> None:
         "combine": "mean of the members' window probabilities; audio is prepared at the highest member rate and "
                    "resampled per window (libsoxr HQ) for the others; feature maps are the first member's",
         "evaluation": {
-            "protocol": "each member trained on ESC-50 folds 1-4 (the members chosen on fold 4 with runs trained "
-                        f"on folds 1-3); the ensemble scored once on fold 5 ({result['clips']} clips), each member on "
+            "protocol": f"each member trained on ESC-50 folds 1-4 (the members chosen {args.chosen_by}); "
+                        f"the ensemble scored once on fold 5 ({result['clips']} clips), each member on "
                         f"the mean over its {result['crops']} crops of one 5-s window per clip",
             "fold5_top1": result["top1"], "fold5_top5": result["top5"], "command": "python " + result["command"],
         },

@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
             model under each convolution policy, interleaved in one process.
             """)
 
-    @Option(name: .long, help: "Model card. Default: $HARK_MODEL, else Models/hark-esc50-ensemble.json.")
+    @Option(name: .long, help: "Model card. Default: \(ModelLocator.defaultSource).")
     var model: String?
 
     @Option(help: "Audio file to time (its first window).")

@@ -8,7 +8,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Measure accuracy on ESC-50 folds: top-1, top-5, per-class recall, most-confused pairs, clips/s.")
 
-    @Option(name: .long, help: "Model card. Default: $HARK_MODEL, else Models/hark-esc50-ensemble.json.")
+    @Option(name: .long, help: "Model card. Default: \(ModelLocator.defaultSource).")
     var model: String?
 
     @Option(help: "ESC-50 folder (with meta/esc50.csv and audio/).")

@@ -34,7 +34,7 @@ struct LiveArguments: ParsableArguments {
     @Option(help: "Configuration file (TOML). (default: \(ConfigFile.systemPath) if it exists)")
     var config: String?
 
-    @Option(help: "Model card (default: $HARK_MODEL, else Models/hark-esc50-ensemble.json).")
+    @Option(help: "Model card (default: \(ModelLocator.defaultSource)).")
     var model: String?
 
     @Option(help: "BLAS threads for the model. (default: 1)")

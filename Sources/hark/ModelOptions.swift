@@ -5,7 +5,7 @@ import HarkClassifier
 import HarkEngine
 
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model card (NAME.json beside NAME.safetensors). Default: $HARK_MODEL, else Models/hark-esc50-ensemble.json.")
+    @Option(name: .long, help: "Model card (NAME.json beside NAME.safetensors). Default: \(ModelLocator.defaultSource).")
     var model: String?
 
     @Option(name: .long, help: "BLAS threads for the model (1 to the number of cores).")

@@ -6,10 +6,20 @@ import HarkFeatures
 import Testing
 import TestSupport
 
-/// The default model, an ensemble card, against its members' PyTorch fixtures: the window
-/// probabilities are the mean of the members' crop averages, each member on its own front-end.
+/// The shipped ensemble cards (the default pair, the three-network option) against their members'
+/// PyTorch fixtures: the window probabilities are the mean of the members' crop averages, each
+/// member on its own front-end.
 @Suite struct EnsembleTests {
-    static func ensemble() throws -> ModelEnsemble { try ModelEnsemble.load(cardPath: TestPaths.ensembleCard) }
+    static func ensemble(_ name: String = TestPaths.defaultCardName) throws -> ModelEnsemble {
+        try ModelEnsemble.load(cardPath: TestPaths.modelCard(name))
+    }
+
+    /// The fixture clips every member's fixture holds (the first n of K's; V's keeps two, for the
+    /// 5-MB budget).
+    static func sharedClips(_ card: EnsembleCard) throws -> [ParityFixture.Clip] {
+        let n = try card.members.map { try ParityFixture.load(String($0.dropLast(5))).clips.count }.min() ?? 0
+        return Array(try ParityFixture.load(ParityFixture.shippedModelName).clips.prefix(n))
+    }
 
     /// Per fixture clip, the mean of the members' PyTorch crop-averaged probabilities.
     static func expectedProbabilities(_ card: EnsembleCard, clips: Int) throws -> [[Float]] {
@@ -24,20 +34,22 @@ import TestSupport
         }
     }
 
-    @Test func defaultModelIsTheEnsemble() throws {
+    @Test func defaultModelIsThePair() throws {
         let located = try ModelLocator.locate(explicit: nil)
-        #expect(URL(fileURLWithPath: located).lastPathComponent == "hark-esc50-ensemble.json")
+        #expect(URL(fileURLWithPath: located).lastPathComponent == "\(TestPaths.defaultCardName).json")
+        #expect(try Self.ensemble().members.count == 2)
     }
 
-    @Test func windowProbabilitiesAreTheMeanOfThePyTorchMembers() throws {
-        let model = try Self.ensemble()
+    @Test(arguments: TestPaths.ensembleCardNames) func windowProbabilitiesAreTheMeanOfThePyTorchMembers(name: String) throws {
+        let model = try Self.ensemble(name)
         let card = try #require(model.card)
         #expect(model.members.count == card.members.count && model.members.count >= 2)
         #expect(model.sampleRate == model.members.map(\.card.frontend.logMel.sampleRate).max())
         let classifier = try Classifier(model: model)
-        let fixture = try ParityFixture.load(ParityFixture.shippedModelName)
-        let expectedPerClip = try Self.expectedProbabilities(card, clips: fixture.clips.count)
-        for (i, clip) in fixture.clips.enumerated() {
+        let shared = try Self.sharedClips(card)
+        #expect(shared.count >= 2)
+        let expectedPerClip = try Self.expectedProbabilities(card, clips: shared.count)
+        for (i, clip) in shared.enumerated() {
             let audio = try PreparedAudio.load(path: TestPaths.esc50Clip(clip.file), sampleRate: classifier.sampleRate)
             let window = WindowSlicer(windowSamples: classifier.windowSamples, hopSamples: 1).window(audio.samples, start: 0)
             let prediction = try classifier.classify(window: window, topK: 3, taps: ["layer4"])
@@ -53,9 +65,10 @@ import TestSupport
     }
 
     /// The detector's evidence: the crops inside the window, at the same places for every member
-    /// (K and M: 108 of 216 frames, V: 216 of 431), the ensemble's crop k the members' mean of crop k.
-    @Test func cropsInsideTheWindowAreTheMembersMeanCropByCrop() throws {
-        let model = try Self.ensemble()
+    /// (K, M and mx2: 108 of 216 frames, V and the finer input's: 216 of 431), the ensemble's crop k
+    /// the members' mean of crop k.
+    @Test(arguments: TestPaths.ensembleCardNames) func cropsInsideTheWindowAreTheMembersMeanCropByCrop(name: String) throws {
+        let model = try Self.ensemble(name)
         let classifier = try Classifier(model: model)
         let fixture = try ParityFixture.load(ParityFixture.shippedModelName)
         let audio = try PreparedAudio.load(path: TestPaths.esc50Clip(fixture.clips[0].file), sampleRate: classifier.sampleRate)
@@ -82,10 +95,10 @@ import TestSupport
         #expect(maxAbsDifference(memberCrops[0][0].probabilities, memberCrops[1][0].probabilities) > 1e-3)
     }
 
-    /// The default card carries the detector settings fitted for it (docs/detection.md), for every
-    /// class, and they are valid settings for its labels.
-    @Test func theDefaultCardCarriesItsFittedDetection() throws {
-        let model = try Self.ensemble()
+    /// Each shipped ensemble card carries the detector settings fitted for it (docs/detection.md),
+    /// for every class, and they are valid settings for its labels.
+    @Test(arguments: TestPaths.ensembleCardNames) func eachEnsembleCardCarriesItsFittedDetection(name: String) throws {
+        let model = try Self.ensemble(name)
         let detection = try #require(model.detection)
         #expect(Set(detection.thresholds?.keys.map { $0 } ?? []) == Set(model.labels.map(\.name)))
         #expect(detection.fitted?.contains("fit.py") == true)
@@ -93,20 +106,20 @@ import TestSupport
             #expect(t.on > 0 && t.on <= 1 && t.off <= t.on, "\(label): \(t)")
         }
         // An ensemble's averaged scores are calibrated as one: its own section, not its first member's
-        // (K's card has one for K alone).
-        #expect(model.members[0].card.detection != nil && detection != model.members[0].card.detection)
+        // (K's card has one for K alone; mx2's has none).
+        #expect(detection != model.members[0].card.detection)
         #expect(ModelEnsemble(model.members[0]).detection == model.members[0].card.detection)
     }
 
-    @Test func evaluatorScoresTheEnsembleLikePyTorch() throws {
-        let model = try Self.ensemble()
+    @Test(arguments: TestPaths.ensembleCardNames) func evaluatorScoresTheEnsembleLikePyTorch(name: String) throws {
+        let model = try Self.ensemble(name)
         let card = try #require(model.card)
-        let fixture = try ParityFixture.load(ParityFixture.shippedModelName)
-        let clips = try ESC50.clips(root: TestPaths.esc50.path, folds: [5]).filter { c in fixture.clips.contains { c.path.hasSuffix($0.file) } }
-        #expect(clips.count == fixture.clips.count)
+        let shared = try Self.sharedClips(card)
+        let clips = try ESC50.clips(root: TestPaths.esc50.path, folds: [5]).filter { c in shared.contains { c.path.hasSuffix($0.file) } }
+        #expect(clips.count == shared.count && shared.count >= 2)
         var hits = 0
-        let expected = try Self.expectedProbabilities(card, clips: fixture.clips.count)
-        for (clip, p) in zip(fixture.clips, expected) {
+        let expected = try Self.expectedProbabilities(card, clips: shared.count)
+        for (clip, p) in zip(shared, expected) {
             if p.indices.max(by: { p[$0] < p[$1] }) == clip.target { hits += 1 }
         }
         let report = try Evaluator.run(model: model, clips: clips, folds: [5], workers: 2)
@@ -116,7 +129,7 @@ import TestSupport
 
     @Test func oneLogMelCannotFeedAnEnsemble() throws {
         let classifier = try Classifier(model: try Self.ensemble())
-        #expect(throws: ClassifierError.ensembleNeedsAudio(model: "hark-esc50-ensemble", members: 3)) {
+        #expect(throws: ClassifierError.ensembleNeedsAudio(model: TestPaths.defaultCardName, members: 2)) {
             _ = try classifier.classify(logMel: [Float](repeating: 0, count: 64 * 216))
         }
     }

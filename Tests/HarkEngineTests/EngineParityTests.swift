@@ -50,7 +50,7 @@ import TestSupport
         }
     }
 
-    /// Every exported network (the ensemble's members).
+    /// Every exported network with a fixture (the shipped ensembles' members).
     @Test(arguments: ParityFixture.modelNames) func exportedModelMatchesPyTorch(name: String) async throws {
         try await check({ try ResNet.load(cardPath: TestPaths.modelCard(name)) }, fixture: name)
     }
@@ -63,8 +63,8 @@ import TestSupport
         #expect(total <= 5_000_000, "parity fixtures: \(total) bytes")
     }
 
-    @Test func everyEnsembleMemberHasAFixture() throws {
-        let card = try EnsembleCard.load(path: TestPaths.ensembleCard)
+    @Test(arguments: TestPaths.ensembleCardNames) func everyEnsembleMemberHasAFixture(name: String) throws {
+        let card = try EnsembleCard.load(path: TestPaths.modelCard(name))
         #expect(card.members.count >= 2)
         #expect(Set(card.members.map { String($0.dropLast(5)) }).isSubset(of: Set(ParityFixture.modelNames)))
     }

@@ -63,7 +63,7 @@ public struct ParityFixture: Decodable, Sendable {
         return names.filter { $0.hasSuffix(".json") && $0 != "seed-resnet-random.json" }.map { String($0.dropLast(5)) }.sorted()
     }
 
-    /// The single network most tests load: the ensemble's first member.
+    /// The single network most tests load: K, the three-network ensemble's first member.
     public static let shippedModelName = "hark-esc50"
 }
 
@@ -76,11 +76,15 @@ public func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 extension TestPaths {
-    /// The single-network model card most tests load (the ensemble's first member).
+    /// The single-network model card most tests load (K, the three-network ensemble's first member).
     public static var shippedModelCard: String { modelCard(ParityFixture.shippedModelName) }
 
-    /// The default model: the ensemble card.
-    public static var ensembleCard: String { modelCard("hark-esc50-ensemble") }
+    /// The default model: the pair's ensemble card.
+    public static var defaultCard: String { modelCard(defaultCardName) }
+    public static let defaultCardName = "hark-esc50-pair"
+
+    /// The shipped ensemble cards: the default pair and the three-network ensemble (an option).
+    public static let ensembleCardNames = [defaultCardName, "hark-esc50-ensemble"]
 
     public static func modelCard(_ name: String) -> String { models.appendingPathComponent("\(name).json").path }
 
