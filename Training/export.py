@@ -165,6 +165,15 @@ def seed_size_random_model() -> HarkResNet:
     return model
 
 
+def fixtures_within_budget(fixtures: Path) -> int:
+    """The bytes all fixtures in the folder take; refuses a total over the budget."""
+    total = sum(f.stat().st_size for f in fixtures.iterdir() if f.is_file())
+    if total > FIXTURE_BUDGET_BYTES:
+        raise SystemExit(f"the parity fixtures take {total / 1e6:.2f} MB, over the {FIXTURE_BUDGET_BYTES / 1e6:.0f} MB budget: "
+                         "use --mean-maps-only, fewer --maps-clips or fewer --clips")
+    return total
+
+
 def write_card_fixture(args: argparse.Namespace) -> None:
     """The parity fixture of an already exported card, under the card's own name."""
     if not args.run or Path(args.run).suffix != ".json":
@@ -176,10 +185,8 @@ def write_card_fixture(args: argparse.Namespace) -> None:
     size = write_fixture(card["name"], model, frontend_from_dict(ckpt["config"]["frontend"]), ckpt["normalize"],
                          None, Path(args.data), fixtures, fixture_clips(Path(args.data), args.clips),
                          [] if args.mean_maps_only else [last_stage], card.get("crops"), args.maps_clips)
-    total = sum(f.stat().st_size for f in fixtures.iterdir() if f.is_file())
-    print(f"fixture of {args.run}: {size / 1e6:.2f} MB written, {total / 1e6:.2f} MB in all in {fixtures}")
-    if total > FIXTURE_BUDGET_BYTES:
-        raise SystemExit(f"the parity fixtures take {total / 1e6:.2f} MB, over the {FIXTURE_BUDGET_BYTES / 1e6:.0f} MB budget")
+    print(f"fixture of {args.run}: {size / 1e6:.2f} MB written, {fixtures_within_budget(fixtures) / 1e6:.2f} MB "
+          f"in all in {fixtures}")
 
 
 def main() -> None:
@@ -303,12 +310,8 @@ def main() -> None:
     }
     size += write_fixture("seed-resnet-random", seed, SEED_FRONTEND, SEED_NORMALIZE, seed_card, root, fixtures,
                           clips[:args.seed_clips], ["layer4"])
-    total = sum(f.stat().st_size for f in fixtures.iterdir() if f.is_file())
     print(f"exported {models / args.name}.{{safetensors,json}}; fixtures {size / 1e6:.2f} MB written, "
-          f"{total / 1e6:.2f} MB in all in {fixtures}")
-    if total > FIXTURE_BUDGET_BYTES:
-        raise SystemExit(f"the parity fixtures take {total / 1e6:.2f} MB, over the {FIXTURE_BUDGET_BYTES / 1e6:.0f} MB budget: "
-                         "use --mean-maps-only or fewer --clips")
+          f"{fixtures_within_budget(fixtures) / 1e6:.2f} MB in all in {fixtures}")
 
 
 if __name__ == "__main__":
