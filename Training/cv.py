@@ -23,6 +23,9 @@ machine handed back since), is kept as recorded: the next sitting runs the same 
 `--teachers k-bf16 k-bf16-swa40` distils: each fold's run learns from the named recipes' runs of the
 same held-out fold (as recorded in their `Training/cv/NAME.json`), so no teacher has heard the clips
 the student is scored on.
+
+`--init-from k-warp-x2-e440-r` fine-tunes: each fold's run starts from that recipe's run of the same
+held-out fold (`train.init_from`) and trains for this recipe's own schedule.
 """
 from __future__ import annotations
 
@@ -55,16 +58,16 @@ def fold_settings(held_out: int) -> list[str]:
     return [f"data.train_folds={train}", f"data.val_folds=[{held_out}]", "data.test_folds=[]"]
 
 
-def teacher_runs(results: Path, teachers: list[str], held_out: int) -> list[str]:
-    """The runs of the teacher recipes with `held_out` held out, from their cross-validation records."""
+def recipe_runs(results: Path, names: list[str], held_out: int, role: str = "teacher") -> list[str]:
+    """The runs of the named recipes with `held_out` held out, from their cross-validation records."""
     runs = []
-    for name in teachers:
+    for name in names:
         record = results / f"{name}.json"
         if not record.exists():
-            sys.exit(f"teacher {name}: no {record}; cross-validate it first")
+            sys.exit(f"{role} {name}: no {record}; cross-validate it first")
         fold = json.loads(record.read_text())["folds"].get(str(held_out))
         if fold is None:
-            sys.exit(f"teacher {name} has no finished run with fold {held_out} held out ({record})")
+            sys.exit(f"{role} {name} has no finished run with fold {held_out} held out ({record})")
         run = Path(fold["run"])
         runs.append(str(run if run.is_absolute() else TRAINING.parent / run))
     return runs
@@ -118,6 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cache", default=str(TRAINING / "cache"))
     ap.add_argument("--teachers", nargs="+", default=[], metavar="NAME",
                     help="cross-validated recipes whose runs of each held-out fold teach that fold's run")
+    ap.add_argument("--init-from", metavar="NAME",
+                    help="a cross-validated recipe whose run of each held-out fold this fold's run starts from (fine-tuning)")
     ap.add_argument("--score-only", action="store_true",
                     help="train nothing: score the folds whose runs are finished, skip the others")
     ap.add_argument("--finish-within", type=float, default=0, metavar="M",
@@ -128,6 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     deadline = time.time() + args.finish_within * 60 if args.finish_within else None
     if any(s.startswith(("data.train_folds", "data.val_folds", "data.test_folds")) for s in args.set):
         sys.exit("the data folds are cross-validation's to set: leave them out of --set")
+    if args.init_from and any(s.startswith("train.init_from=") for s in args.set):
+        sys.exit("a cross-validated fine-tuning's starting runs come from --init-from, one per held-out fold")
     if args.teachers and any(s.startswith("train.teachers=") for s in args.set):
         sys.exit("a cross-validated student's teachers come from --teachers, one set per held-out fold")
     if not set(args.folds) <= set(CV_FOLDS):
@@ -143,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     record = {**summary, "folds": dict(summary.get("folds", {}))}
     summary.update({"name": args.name, "config": str(Path(args.config)), "set": args.set, "teachers": args.teachers,
+                    "init_from": args.init_from,
                     "command": shlex.join(["python", "Training/cv.py", *argv])})
     folds_done = summary.setdefault("folds", {})
     torch.set_num_threads(load_config(args.config, args.set).train.threads)
@@ -154,8 +162,10 @@ def main(argv: list[str] | None = None) -> None:
     if not any(s.startswith("train.val_every=") for s in args.set):
         args.set = args.set + ["train.val_every=1000000"]
     for k in args.folds:
-        teachers = teacher_runs(results, args.teachers, k) if args.teachers else []
-        settings = args.set + fold_settings(k) + ([f"train.teachers={json.dumps(teachers)}"] if teachers else [])
+        teachers = recipe_runs(results, args.teachers, k) if args.teachers else []
+        start = recipe_runs(results, [args.init_from], k, "starting point") if args.init_from else []
+        settings = (args.set + fold_settings(k) + ([f"train.teachers={json.dumps(teachers)}"] if teachers else [])
+                    + ([f"train.init_from={json.dumps(start[0])}"] if start else []))
         recipe = load_config(args.config, settings)
         run = adopted.get(k, Path(args.runs) / args.name / f"fold{k}")
         if k in adopted:
@@ -216,7 +226,7 @@ def merge_out_of_fold(path: Path, fold: int, probs: np.ndarray, targets: np.ndar
 
 def portable(run: Path | str) -> str:
     """A run's folder relative to the repository when it lies inside it, so that NAME.json reads the
-    same on any checkout (`teacher_runs` resolves relative paths against the repository)."""
+    same on any checkout (`recipe_runs` resolves relative paths against the repository)."""
     path = Path(run)
     if not path.is_absolute():
         return str(path)

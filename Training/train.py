@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hark_train.augment import a_weighting_db, add_noise, mixup, noise_bank, random_colouring, random_crop, random_gain, random_warp, spec_augment, time_shift  # noqa: E402
-from hark_train.config import load_config  # noqa: E402
+from hark_train.config import frontend_from_dict, load_config, model_from_dict  # noqa: E402
 from hark_train.crops import PLAIN, View, crop_probabilities, crop_starts  # noqa: E402
 from hark_train.data import class_names, load_logmels  # noqa: E402
 from hark_train.model import HarkResNet, count_macs, load_run  # noqa: E402
@@ -92,6 +92,21 @@ def same_recipe(a: dict, b: dict) -> bool:
     def strip(d: dict) -> dict:
         return {**d, "train": {k: v for k, v in d["train"].items() if k not in SCHEDULE_ONLY}}
     return strip(a) == strip(b)
+
+
+def starting_weights(run: str, cfg) -> dict:
+    """The weights of the finished run (or card) a fine-tuning starts from, refused unless it is the same
+    network on the same front-end trained on the same folds (other folds would leak the held-out one)."""
+    model, ckpt = load_run(run)   # a run folder, or an exported card whose run folder is gone
+    theirs = ckpt["config"]
+    if model_from_dict(theirs["model"]) != cfg.model:
+        raise SystemExit(f"train.init_from: {run} has another network than this run")
+    if frontend_from_dict(theirs["frontend"]) != cfg.frontend:
+        raise SystemExit(f"train.init_from: {run} has another front-end than this run")
+    if sorted(theirs["data"]["train_folds"]) != sorted(cfg.data.train_folds):
+        raise SystemExit(f"train.init_from: {run} was trained on folds {theirs['data']['train_folds']}, "
+                         f"this run trains on {cfg.data.train_folds}")
+    return model.state_dict()
 
 
 def fold_index(clips: list, fold_list: list[int]) -> np.ndarray:
@@ -235,7 +250,10 @@ def main() -> None:
     device = torch.device(tc.device)
     if teachers is not None:
         teachers.to(device)
-    model = HarkResNet(cfg.model).to(device=device, memory_format=torch.channels_last)
+    model = HarkResNet(cfg.model)
+    if tc.init_from:
+        model.load_state_dict(starting_weights(tc.init_from, cfg))
+    model = model.to(device=device, memory_format=torch.channels_last)
     ema = copy.deepcopy(model) if tc.ema_decay > 0 else None
     if tc.ema_decay > 0 and tc.swa_epochs > 0:
         raise ValueError("train.ema_decay and train.swa_epochs are two kinds of weight average: choose one")

@@ -76,18 +76,18 @@ class CrossValidatedTeachersTest(unittest.TestCase):
     def test_each_fold_gets_the_teachers_runs_of_the_same_held_out_fold(self):
         import json
         import tempfile
-        from cv import TRAINING, teacher_runs
+        from cv import TRAINING, recipe_runs
         with tempfile.TemporaryDirectory() as tmp:
             results = Path(tmp)
             (results / "a.json").write_text(json.dumps({"folds": {
                 "1": {"run": "/abs/a/fold1"}, "4": {"run": "Training/runs/val-a"}}}))
             (results / "b.json").write_text(json.dumps({"folds": {"1": {"run": "/abs/b/fold1"}}}))
-            self.assertEqual(teacher_runs(results, ["a", "b"], 1), ["/abs/a/fold1", "/abs/b/fold1"])
-            self.assertEqual(teacher_runs(results, ["a"], 4), [str(TRAINING.parent / "Training/runs/val-a")])
+            self.assertEqual(recipe_runs(results, ["a", "b"], 1), ["/abs/a/fold1", "/abs/b/fold1"])
+            self.assertEqual(recipe_runs(results, ["a"], 4), [str(TRAINING.parent / "Training/runs/val-a")])
             with self.assertRaises(SystemExit):
-                teacher_runs(results, ["a", "b"], 4)            # b has no run with fold 4 held out
+                recipe_runs(results, ["a", "b"], 4)            # b has no run with fold 4 held out
             with self.assertRaises(SystemExit):
-                teacher_runs(results, ["c"], 1)                 # never cross-validated
+                recipe_runs(results, ["c"], 1)                 # never cross-validated
 
     def test_a_student_fold_whose_teachers_runs_are_gone_stops_before_training(self):
         import contextlib
@@ -110,7 +110,7 @@ class CrossValidatedTeachersTest(unittest.TestCase):
     def test_the_record_names_runs_inside_the_repository_relative_to_it(self):
         import json
         import tempfile
-        from cv import TRAINING, teacher_runs, write_results
+        from cv import TRAINING, recipe_runs, write_results
         with tempfile.TemporaryDirectory() as tmp:
             results = Path(tmp)
             inside = TRAINING / "runs" / "cv" / "x" / "fold1"
@@ -123,7 +123,7 @@ class CrossValidatedTeachersTest(unittest.TestCase):
             self.assertEqual(folds["1"]["teachers"], ["Training/runs/cv/x/fold1"])
             self.assertEqual(folds["2"]["run"], "/elsewhere/fold2")
             self.assertEqual(folds["4"]["run"], "Training/runs/val-x")
-            self.assertEqual(teacher_runs(results, ["x"], 1), [str(inside)])   # and reads back to the same folder
+            self.assertEqual(recipe_runs(results, ["x"], 1), [str(inside)])   # and reads back to the same folder
 
 
 if __name__ == "__main__":
