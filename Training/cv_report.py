@@ -3,6 +3,7 @@
 
     python Training/cv_report.py k-bf16 k-ls01              # the first one is the control
     python Training/cv_report.py k-bf16 m-bf16 --ensemble    # also the mean of their probabilities
+    python Training/cv_report.py a+b c+d                     # two-network means against each other
 
 Per recipe: top-1 on each held-out fold, the mean over folds and its spread (sample standard
 deviation). Against the control, clip by clip on the folds both have: how many clips only one of
@@ -23,11 +24,31 @@ RESULTS = Path(__file__).resolve().parent / "cv"
 
 
 def load(name: str, results: Path) -> dict:
+    """A recipe's out-of-fold rows; `A+B` is the mean of A's and B's probabilities on the clips both scored."""
+    if "+" in name:
+        parts = [load(part, results) for part in name.split("+")]
+        return mean_of(parts, name)
     with np.load(results / f"{name}.npz") as d:
         rows = {key: d[key] for key in d}
     rows["summary"] = json.loads((results / f"{name}.json").read_text())
     rows["name"] = name
     return rows
+
+
+def mean_of(runs: list[dict], name: str) -> dict:
+    """The mean of the runs' probabilities on the clips all of them scored, in the first one's order."""
+    base = runs[0]
+    idx = [align(base, r) for r in runs]
+    keep = set(idx[0][0])
+    for ia, _ in idx[1:]:
+        keep &= set(ia)
+    order = np.array(sorted(keep))
+    probs = 0
+    for r, (ia, ib) in zip(runs, idx):
+        lookup = dict(zip(ia, ib))
+        probs = probs + r["probs"][[lookup[i] for i in order]].astype(np.float32)
+    return {"name": name, "probs": probs / len(runs), "targets": base["targets"][order],
+            "folds": base["folds"][order], "filenames": base["filenames"][order]}
 
 
 def align(a: dict, b: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -77,25 +98,13 @@ def describe(r: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("names", nargs="+", help="recipes in Training/cv/ (NAME.npz); the first is the control")
+    ap.add_argument("names", nargs="+", help="recipes in Training/cv/ (NAME.npz; A+B is the mean of two); the first is the control")
     ap.add_argument("--ensemble", action="store_true", help="also score the mean of all the recipes' probabilities")
     ap.add_argument("--results", default=str(RESULTS))
     args = ap.parse_args()
     runs = [load(n, Path(args.results)) for n in args.names]
     if args.ensemble and len(runs) > 1:
-        base = runs[0]
-        idx = [align(base, r) for r in runs]
-        keep = set(idx[0][0])
-        for ia, _ in idx[1:]:
-            keep &= set(ia)
-        order = np.array(sorted(keep))
-        probs = 0
-        for r, (ia, ib) in zip(runs, idx):
-            lookup = dict(zip(ia, ib))
-            probs = probs + r["probs"][[lookup[i] for i in order]].astype(np.float32)
-        runs.append({"name": "mean of " + " + ".join(args.names), "probs": probs / len(args.names),
-                     "targets": base["targets"][order], "folds": base["folds"][order],
-                     "filenames": base["filenames"][order]})
+        runs.append(mean_of(list(runs), "mean of " + " + ".join(args.names)))
 
     print("| recipe | fold 1 | fold 2 | fold 3 | fold 4 | mean ± spread |")
     print("| --- | --- | --- | --- | --- | --- |")

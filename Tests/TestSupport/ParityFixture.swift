@@ -79,9 +79,9 @@ extension TestPaths {
     /// The single-network model card most tests load (K, the three-network ensemble's first member).
     public static var shippedModelCard: String { modelCard(ParityFixture.shippedModelName) }
 
-    /// The default model: the pair's ensemble card.
+    /// The default model: the pair's ensemble card (mx2 and hires, fine-tuned with background noise).
     public static var defaultCard: String { modelCard(defaultCardName) }
-    public static let defaultCardName = "hark-esc50-pair"
+    public static let defaultCardName = "hark-esc50-pair-nt"
 
     /// The shipped ensemble cards: the default pair and the three-network ensemble (an option).
     public static let ensembleCardNames = [defaultCardName, "hark-esc50-ensemble"]

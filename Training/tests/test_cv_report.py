@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cv_report import align, bootstrap_interval, mcnemar_p, per_fold  # noqa: E402
+from cv_report import align, bootstrap_interval, load, mcnemar_p, per_fold  # noqa: E402
 
 
 class McNemarTest(unittest.TestCase):
@@ -53,6 +53,28 @@ class AlignTest(unittest.TestCase):
         probs = np.eye(4)[[0, 1, 2, 3, 0, 0]]
         r = {"probs": probs, "targets": np.array([0, 1, 2, 0, 0, 1]), "folds": np.array([1, 1, 1, 2, 2, 2])}
         self.assertEqual(per_fold(r), {1: 1.0, 2: 1 / 3})
+
+
+class MeanOfTwoTest(unittest.TestCase):
+    def test_a_plus_b_averages_the_two_recipes_clip_by_clip(self):
+        import json
+        import tempfile
+        names = np.array(["1-a.ogg", "1-b.ogg", "2-c.ogg"])
+        a = {"probs": np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]], np.float32), "targets": np.array([0, 0, 1]),
+             "folds": np.array([1, 1, 2]), "filenames": names}
+        b = {"probs": np.array([[0.3, 0.7], [0.2, 0.8], [0.3, 0.7]], np.float32), "targets": np.array([1, 0, 0]),
+             "folds": np.array([2, 1, 1]), "filenames": names[[2, 0, 1]]}   # stored in another order
+        b["targets"], b["folds"] = a["targets"][[2, 0, 1]], a["folds"][[2, 0, 1]]
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, rows in (("a", a), ("b", b)):
+                np.savez(Path(tmp, f"{name}.npz"), **rows)
+                Path(tmp, f"{name}.json").write_text(json.dumps({"name": name}))
+            pair = load("a+b", Path(tmp))
+        self.assertEqual(pair["name"], "a+b")
+        self.assertTrue(np.array_equal(pair["filenames"], names))
+        # 1-a: (0.9 + 0.2) / 2 = 0.55 for class 0; 1-b: (0.4 + 0.3) / 2; 2-c: (0.2 + 0.3) / 2.
+        self.assertTrue(np.allclose(pair["probs"][:, 0], [0.55, 0.35, 0.25]))
+        self.assertEqual(per_fold(pair), {1: 0.5, 2: 1.0})
 
 
 if __name__ == "__main__":
