@@ -102,8 +102,9 @@ class TrainConfig:
     # training crop makes up `distill_weight` of the target, the mixed labels the rest.
     teachers: list[str] = field(default_factory=list)
     distill_weight: float = 0.9
-    # Fine-tuning: a finished run (folder with checkpoint.pt) whose weights this run starts from,
-    # instead of a fresh initialisation; it must have the same network and training folds ("" = off).
+    # Fine-tuning: a finished run (folder with checkpoint.pt) or an exported model card whose weights
+    # this run starts from instead of a fresh initialisation; it must have the same network, front-end
+    # and training folds ("" = off). Optimiser and schedule start afresh with this run's settings.
     init_from: str = ""
     # "bf16": the training forward pass runs under CPU bfloat16 autocast (weights, optimiser and
     # every evaluation stay float32, as in the Swift engine). On this AVX512-BF16 CPU: 1.2x faster
