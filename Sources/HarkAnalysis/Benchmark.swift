@@ -82,8 +82,8 @@ public enum Benchmark {
     }
 
     /// Times decode, resample, log-mel and model on `file` (its first window), `runs` times each;
-    /// the model at 1 thread and at `maxThreads`. An ensemble's members are timed one by one (stage
-    /// names carry the member's name), then the whole window verdict.
+    /// the model at 1 thread and (after every 1-thread row) at `maxThreads`. An ensemble's members
+    /// are timed one by one (stage names carry the member's name), then the whole window verdict.
     public static func run(model: ModelEnsemble, file: String, runs: Int, maxThreads: Int) throws -> BenchmarkReport {
         let rate = model.sampleRate
         let named = model.members.count > 1
@@ -105,6 +105,9 @@ public enum Benchmark {
         var shapes: [String] = [], convolutions: [[String]] = [], macs = 0
         let initialThreads = BLASThreads.current
         defer { BLASThreads.set(initialThreads) }
+        // The multi-threaded model rows run last: BLAS's worker threads keep spinning for a while
+        // after a parallel call, and on a small machine they would slow every 1-thread row after it.
+        var multiThreaded: [(row: Int, time: (Int) throws -> StageTiming)] = []
         for network in model.members {
             let p = network.card.frontend.logMel
             let suffix = named ? ", \(network.card.name)" : ""
@@ -121,38 +124,36 @@ public enum Benchmark {
                                       cpuSamples: melTimes.cpu))
             let session = network.makeSession()
             let networkMACs = network.macs()
-            for threads in Array(Set([1, maxThreads])).sorted() {
+            let timeModel = { (threads: Int) throws -> StageTiming in
                 BLASThreads.set(threads)
                 for _ in 0..<5 { _ = try session.run(logMel: mel) }  // warm caches and BLAS buffers
                 let times = try timeWithCPU(runs) { _ = try session.run(logMel: mel) }
                 // With more threads the work leaves the calling thread: its CPU time means nothing.
                 let t = StageTiming(stage: "model\(suffix)", threads: threads, samples: times.wall,
                                     cpuSamples: threads == 1 ? times.cpu : nil)
-                stages.append(t)
                 let key = named ? "\(network.card.name), \(threads)" : "\(threads)"
                 gflops[key] = 2 * Double(networkMACs) / (t.p50Milliseconds / 1e3) / 1e9
                 peaks[key] = sgemmPeak()
+                return t
             }
+            stages.append(try timeModel(1))
+            if maxThreads > 1 { multiThreaded.append((stages.count, timeModel)) }
             shapes.append(session.inputShape.description)
             convolutions += session.convolutionPlan.map { [named ? "\(network.card.name)/\($0.layer)" : $0.layer, $0.algorithm] }
             macs += networkMACs
         }
-        // What a window's verdict costs under the card's protocol: the mean over crops, and for an
-        // ensemble every member's resample and log-mel too.
+        // What a window's verdict costs under the card's protocol, from the window as capture hands it
+        // over: every network's log-mel (and resample, for an ensemble member at another rate) and
+        // the mean over its crops — counted alike for one network and for an ensemble, so the two
+        // rows compare.
         let crops = model.members.compactMap(\.card.crops)
         if named || !crops.isEmpty {
             BLASThreads.set(1)
             let cropText = crops.map { "\($0.count) × \($0.frames)" }.joined(separator: " + ")
-            let stage: String
-            let verdict: () throws -> Void
-            if named {
-                stage = "window verdict (\(model.members.count) networks; crops \(cropText))"
-                verdict = { _ = try classifier.classify(window: window) }
-            } else {
-                let mel = try classifier.features(of: window)
-                stage = "window verdict (\(cropText) frames)"
-                verdict = { _ = try classifier.classify(logMel: mel) }
-            }
+            let stage = named
+                ? "window verdict (\(model.members.count) networks; crops \(cropText); log-mels included)"
+                : "window verdict (\(cropText) frames; log-mel included)"
+            let verdict = { _ = try classifier.classify(window: window) }
             for _ in 0..<3 { try verdict() }
             let times = try timeWithCPU(runs) { try verdict() }
             stages.append(StageTiming(stage: stage, threads: 1, samples: times.wall, cpuSamples: times.cpu))
@@ -173,6 +174,7 @@ public enum Benchmark {
             stages.append(StageTiming(stage: "live window verdict, crops on the stream (hop 0.5 s, with log-mel)", threads: 1,
                                       samples: liveTimes.wall, cpuSamples: liveTimes.cpu))
         }
+        for (row, time) in multiThreaded.reversed() { stages.insert(try time(maxThreads), at: row) }
         return BenchmarkReport(model: model.name, input: file, modelInput: shapes.joined(separator: " + "), macs: macs,
                                blasCore: BLASKernel.current, convolutions: convolutions,
                                stages: stages, modelGFLOPS: gflops, sgemmPeakGFLOPS: peaks)
