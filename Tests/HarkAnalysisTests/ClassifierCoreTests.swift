@@ -23,7 +23,7 @@ import TestSupport
     }
 
     @Test func mapsComeFromTheChosenMemberAndAnUnknownOneIsNamed() throws {
-        let ensemble = try ModelEnsemble.load(cardPath: TestPaths.defaultCard)
+        let ensemble = try ModelEnsemble.load(cardPath: TestPaths.pairCard)
         let second = ensemble.members[1].card.name
         let classifier = try Classifier(model: ensemble, mapsMember: second)
         #expect(classifier.mapsMember == 1)

@@ -77,7 +77,7 @@ import TestSupport
     }
 
     @Test func liveWindowsOfTheShippedEnsembleShareTheirCropsOnTheStream() throws {
-        let model = try ModelEnsemble.load(cardPath: TestPaths.defaultCard)
+        let model = try ModelEnsemble.load(cardPath: TestPaths.pairCard)
         let members = model.members.count
         #expect(model.members.allSatisfy { $0.card.crops?.count == 8 })
         let rate = model.sampleRate, hop = rate / 2, n = model.windowSamples

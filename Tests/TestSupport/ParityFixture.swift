@@ -79,12 +79,17 @@ extension TestPaths {
     /// The single-network model card most tests load (K, the three-network ensemble's first member).
     public static var shippedModelCard: String { modelCard(ParityFixture.shippedModelName) }
 
-    /// The default model: the pair's ensemble card (mx2 and hires, fine-tuned with background noise).
+    /// The default model (what `ModelLocator` finds when none is named): the pair, for now.
     public static var defaultCard: String { modelCard(defaultCardName) }
-    public static let defaultCardName = "hark-esc50-pair-nt"
+    public static let defaultCardName = pairCardName
 
-    /// The shipped ensemble cards: the default pair and the three-network ensemble (an option).
-    public static let ensembleCardNames = [defaultCardName, "hark-esc50-ensemble"]
+    /// The pair's ensemble card (mx2 and hires, fine-tuned with background noise): what the ensemble
+    /// tests load, whichever card is the default.
+    public static var pairCard: String { modelCard(pairCardName) }
+    public static let pairCardName = "hark-esc50-pair-nt"
+
+    /// The shipped ensemble cards: the pair and the three-network ensemble.
+    public static let ensembleCardNames = [pairCardName, "hark-esc50-ensemble"]
 
     public static func modelCard(_ name: String) -> String { models.appendingPathComponent("\(name).json").path }
 
