@@ -1,9 +1,9 @@
 import Foundation
 
-/// Finds the model card to load when none is named: `$HARK_MODEL`, else `Models/hark-esc50-pair-nt.json`
+/// Finds the model card to load when none is named: `$HARK_MODEL`, else `Models/hark-esc50-hires-nt.json`
 /// wherever bundled files live (see `BundledFiles`).
 public enum ModelLocator {
-    public static let defaultName = "hark-esc50-pair-nt"
+    public static let defaultName = "hark-esc50-hires-nt"
     /// Where the default comes from, as the commands' help says it.
     public static let defaultSource = "$HARK_MODEL, else Models/\(defaultName).json"
 

@@ -34,10 +34,12 @@ import TestSupport
         }
     }
 
-    @Test func defaultModelIsThePair() throws {
+    @Test func defaultModelIsOneNetwork() throws {
         let located = try ModelLocator.locate(explicit: nil)
         #expect(URL(fileURLWithPath: located).lastPathComponent == "\(TestPaths.defaultCardName).json")
-        #expect(try ModelEnsemble.load(cardPath: located).members.count == 2)
+        let model = try ModelEnsemble.load(cardPath: located)
+        #expect(model.members.count == 1)
+        #expect(model.card == nil, "the default is a model card, not an ensemble card")
     }
 
     @Test(arguments: TestPaths.ensembleCardNames) func windowProbabilitiesAreTheMeanOfThePyTorchMembers(name: String) throws {

@@ -79,9 +79,9 @@ extension TestPaths {
     /// The single-network model card most tests load (K, the three-network ensemble's first member).
     public static var shippedModelCard: String { modelCard(ParityFixture.shippedModelName) }
 
-    /// The default model (what `ModelLocator` finds when none is named): the pair, for now.
+    /// The default model (what `ModelLocator` finds when none is named): one network, hires-nt.
     public static var defaultCard: String { modelCard(defaultCardName) }
-    public static let defaultCardName = pairCardName
+    public static let defaultCardName = "hark-esc50-hires-nt"
 
     /// The pair's ensemble card (mx2 and hires, fine-tuned with background noise): what the ensemble
     /// tests load, whichever card is the default.
