@@ -49,7 +49,7 @@ import TestSupport
         #expect(out.statuses.last?.summary?.windowsGated == 3)
     }
 
-    /// The live path of `hark listen`'s default: the pair on a fold-5 clip that it names confidently
+    /// The live path of `hark listen`'s default: the default model on a fold-5 clip that it names confidently
     /// offline (`Classifier` on the decoded file, ≥ 0.6, above the default on threshold) gives that
     /// verdict live, and an event.
     @Test func theDefaultModelRunsLiveAndNamesAFold5Clip() async throws {
