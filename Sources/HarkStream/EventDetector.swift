@@ -71,7 +71,8 @@ public struct EventDetector: Sendable {
             let score = window.scores.map { c < $0.count ? $0[c] : 0 } ?? 0
             let t = config.thresholds(for: label)
             let above = score >= t.on
-            history[c].append((above ? window.onset(of: c, threshold: t.on, floor: floor) : window.start, above))
+            let onset = above ? window.onset(of: c, threshold: t.on, floor: floor, otherSounds: otherSounds(than: c)) : window.start
+            history[c].append((onset, above))
             if history[c].count > config.confirmOf { history[c].removeFirst() }
 
             if var event = active[c] {
@@ -106,6 +107,13 @@ public struct EventDetector: Sendable {
             }
         }
         return out
+    }
+
+    /// Where other classes' open events heard their sounds (as of this window for the classes
+    /// before `c`): a new sound does not begin in their tails (sounds that follow each other closer
+    /// than a crop is long share its first crops).
+    private func otherSounds(than c: Int) -> [CropSpan] {
+        active.compactMap { other, event in other == c ? nil : CropSpan(start: event.start, end: event.soundEnd) }
     }
 
     /// Ends every open event (shutdown or end of stream), where its sound was last heard.

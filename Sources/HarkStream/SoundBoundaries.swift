@@ -13,28 +13,61 @@ public enum SoundBoundaries {
     /// loud run it continues from before the crop (an earlier crop heard too little of it). Nil
     /// when the crop holds nothing louder than `floor` + `riseDB`: its score is then no evidence of
     /// where a sound is. Without an envelope, the crop's start.
-    public static func onset(crop: CropSpan, envelope: EnergyEnvelope?, floor: Double) -> Double? {
+    ///
+    /// `heardWithout`: stretches where another sound was heard (another class's open event). When
+    /// the crop's first run goes on from before the crop and lies wholly inside one of them, it is
+    /// that sound's tail (sounds that follow each other closer than a crop is long), and the onset
+    /// is the crop's next run, where there is one. A run that begins inside the crop is never
+    /// skipped: another label may have been given to this very sound first.
+    public static func onset(crop: CropSpan, envelope: EnergyEnvelope?, floor: Double,
+                             heardWithout: [CropSpan] = []) -> Double? {
         guard let envelope else { return crop.start }
-        return loudSpan(crop: crop, envelope: envelope, floor: floor).map { envelope.time(ofBlock: $0.lowerBound) }
+        let runs = loudRuns(crop: crop, envelope: envelope, floor: floor)
+        guard let first = runs.first else { return nil }
+        let firstWidened = widened(first, envelope: envelope, floor: floor)
+        let isTail = firstWidened.lowerBound < first.lowerBound && heard(run: first, within: heardWithout, envelope: envelope)
+        if isTail && runs.count > 1 { return envelope.time(ofBlock: runs[1].lowerBound) }
+        return envelope.time(ofBlock: firstWidened.lowerBound)
     }
 
     /// Where the sound heard in `crop` ended: the end of the crop's last loud block, or of the loud
     /// run it goes on into after the crop. Nil when the crop holds nothing loud; without an
-    /// envelope, the crop's end.
-    public static func offset(crop: CropSpan, envelope: EnergyEnvelope?, floor: Double) -> Double? {
+    /// envelope, the crop's end. `heardWithout`: stretches that later crops scoring this class
+    /// absent heard; a run wholly inside one is the next sound's head and does not stretch this end.
+    public static func offset(crop: CropSpan, envelope: EnergyEnvelope?, floor: Double,
+                              heardWithout: [CropSpan] = []) -> Double? {
         guard let envelope else { return crop.end }
-        return loudSpan(crop: crop, envelope: envelope, floor: floor).map { envelope.time(ofBlock: $0.upperBound) }
+        let runs = loudRuns(crop: crop, envelope: envelope, floor: floor)
+        guard let last = runs.last else { return nil }
+        let own = runs.last { !heard(run: $0, within: heardWithout, envelope: envelope) } ?? last
+        return envelope.time(ofBlock: widened(own, envelope: envelope, floor: floor).upperBound)
     }
 
-    /// Blocks [first, last + 1): from the crop's first loud block to its last, each widened through
-    /// the loud run it belongs to (quiet gaps up to `bridgedGapSeconds` bridged); nil when no block
-    /// of the crop is loud.
-    static func loudSpan(crop: CropSpan, envelope: EnergyEnvelope, floor: Double) -> Range<Int>? {
-        let levels = envelope.levels, loud = floor + riseDB
-        let inCrop = envelope.blocks(from: crop.start, to: crop.end)
-        guard let first = inCrop.first(where: { levels[$0] >= loud }),
-              let last = inCrop.last(where: { levels[$0] >= loud }) else { return nil }
-        let maxGap = Int((bridgedGapSeconds / envelope.blockSeconds).rounded())
+    /// Whether `run`'s blocks lie wholly inside one of `spans` (to half a block).
+    static func heard(run: Range<Int>, within spans: [CropSpan], envelope: EnergyEnvelope) -> Bool {
+        let slack = envelope.blockSeconds / 2
+        let from = envelope.time(ofBlock: run.lowerBound), to = envelope.time(ofBlock: run.upperBound)
+        return spans.contains { $0.start - slack <= from && to <= $0.end + slack }
+    }
+
+    /// The crop's loud runs in time order, each blocks [first, last + 1) inside the crop: loud
+    /// blocks with quiet gaps up to `bridgedGapSeconds` between them.
+    static func loudRuns(crop: CropSpan, envelope: EnergyEnvelope, floor: Double) -> [Range<Int>] {
+        let levels = envelope.levels, loud = floor + riseDB, maxGap = maxGapBlocks(envelope)
+        var runs: [Range<Int>] = []
+        for i in envelope.blocks(from: crop.start, to: crop.end) where levels[i] >= loud {
+            if let last = runs.last, i - last.upperBound <= maxGap {
+                runs[runs.count - 1] = last.lowerBound..<(i + 1)
+            } else {
+                runs.append(i..<(i + 1))
+            }
+        }
+        return runs
+    }
+
+    /// `run` widened through the loud blocks it continues into outside the crop, gaps bridged as inside.
+    static func widened(_ run: Range<Int>, envelope: EnergyEnvelope, floor: Double) -> Range<Int> {
+        let levels = envelope.levels, loud = floor + riseDB, maxGap = maxGapBlocks(envelope)
         func reach(from edge: Int, step: Int) -> Int {
             var edge = edge, gap = 0, i = edge + step
             while i >= 0 && i < levels.count {
@@ -49,7 +82,11 @@ public enum SoundBoundaries {
             }
             return edge
         }
-        return reach(from: first, step: -1)..<(reach(from: last, step: 1) + 1)
+        return reach(from: run.lowerBound, step: -1)..<(reach(from: run.upperBound - 1, step: 1) + 1)
+    }
+
+    static func maxGapBlocks(_ envelope: EnergyEnvelope) -> Int {
+        Int((bridgedGapSeconds / envelope.blockSeconds).rounded())
     }
 }
 

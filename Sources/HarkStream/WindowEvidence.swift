@@ -31,25 +31,30 @@ public struct WindowEvidence: Sendable {
     }
 
     /// Where class `c`'s evidence at or above `threshold` begins: in the earliest crop that reached
-    /// it and holds a sound louder than `floor` (placed by the envelope); else that earliest
-    /// crop's start; the window's start when no crop reached it (or there are none).
-    func onset(of c: Int, threshold: Float, floor: Double) -> Double {
+    /// it and holds a sound louder than `floor` (placed by the envelope, past the sounds that other
+    /// classes' open events heard over `otherSounds`); else that earliest crop's start; the window's
+    /// start when no crop reached it (or there are none).
+    func onset(of c: Int, threshold: Float, floor: Double, otherSounds: [CropSpan] = []) -> Double {
         let reached = crops.filter { $0.probabilities[c] >= threshold }
         guard let earliest = reached.first else { return start }
         let placed = reached.lazy.compactMap {
-            SoundBoundaries.onset(crop: CropSpan(start: $0.start, end: $0.end), envelope: self.envelope, floor: floor)
+            SoundBoundaries.onset(crop: CropSpan(start: $0.start, end: $0.end), envelope: self.envelope, floor: floor,
+                                  heardWithout: otherSounds)
         }.first
         return max(start, placed ?? earliest.start)
     }
 
     /// Where class `c`'s evidence at or above `threshold` ends: in the latest crop that reached it
-    /// and holds a sound louder than `floor` (`placed`); else the latest such crop's end, not placed;
-    /// the window's end when no crop reached it (or there are none).
+    /// and holds a sound louder than `floor` (`placed`, short of the sounds that later crops scoring
+    /// below `threshold` heard); else the latest such crop's end, not placed; the window's end when
+    /// no crop reached it (or there are none).
     func offset(of c: Int, threshold: Float, floor: Double) -> (time: Double, placed: Bool) {
         let reached = crops.filter { $0.probabilities[c] >= threshold }
         guard let latest = reached.last else { return (end, crops.isEmpty) }
-        let placed = reached.reversed().lazy.compactMap {
-            SoundBoundaries.offset(crop: CropSpan(start: $0.start, end: $0.end), envelope: self.envelope, floor: floor)
+        let absent = crops.filter { $0.probabilities[c] < threshold }
+        let placed = reached.reversed().lazy.compactMap { crop in
+            SoundBoundaries.offset(crop: CropSpan(start: crop.start, end: crop.end), envelope: self.envelope, floor: floor,
+                                   heardWithout: absent.filter { $0.end > crop.end }.map { CropSpan(start: $0.start, end: $0.end) })
         }.first
         return placed.map { (min(end, $0), true) } ?? (latest.end, false)
     }

@@ -32,6 +32,26 @@ import Testing
         #expect(abs(try #require(SoundBoundaries.onset(crop: crop, envelope: bridged, floor: -50)) - 10.5) < 1e-9)
     }
 
+    @Test func aRunHeardAsAnotherSoundIsTheSoundBeforeOrAfter() throws {
+        // Two sounds 1 s apart, closer than a crop is long: 10.0-11.0 s and 12.0-13.0 s.
+        let e = envelope(loud: [0..<20, 40..<60])
+        // The crop that reached holds the first one's tail and the second one's head.
+        let crop = CropSpan(start: 10.5, end: 12.5)
+        #expect(SoundBoundaries.onset(crop: crop, envelope: e, floor: -50) == 10.0)
+        // Another class's event heard the first sound: its tail is skipped, the onset is the second sound's.
+        let other = CropSpan(start: 10.0, end: 11.0)
+        #expect(SoundBoundaries.onset(crop: crop, envelope: e, floor: -50, heardWithout: [other]) == 12.0)
+        // An event that heard only part of the tail proves nothing about it.
+        #expect(SoundBoundaries.onset(crop: crop, envelope: e, floor: -50, heardWithout: [CropSpan(start: 10.8, end: 12.0)]) == 10.0)
+        // A run that begins inside the crop is this sound's head even where another label heard it.
+        let head = CropSpan(start: 9.9, end: 12.5)
+        #expect(SoundBoundaries.onset(crop: head, envelope: e, floor: -50, heardWithout: [other]) == 10.0)
+        // The end, from the other side: a later crop without the class heard the next sound's head.
+        #expect(SoundBoundaries.offset(crop: crop, envelope: e, floor: -50) == 13.0)
+        let after = CropSpan(start: 11.5, end: 14.0)
+        #expect(SoundBoundaries.offset(crop: crop, envelope: e, floor: -50, heardWithout: [after]) == 11.0)
+    }
+
     @Test func aQuietCropPlacesNothingAndNoEnvelopeFallsBackToTheCrop() {
         let e = envelope(loud: [0..<10])
         let crop = CropSpan(start: 12, end: 14)
@@ -120,6 +140,29 @@ import Testing
         #expect(start.streamTime == 15)
         // The later windows' crops scored ≥ off over background only: they may not stretch the end.
         #expect(abs(try #require(end.end) - 13.8) < 0.051, "end \(String(describing: end.end))")
+    }
+
+    @Test func aSoundRightAfterAnotherStartsWhereItBeganNotWhereTheOtherDid() throws {
+        // Rain over 10.0-11.3 s, then the dog over 12.4-13.4 s: closer than a crop is long.
+        func window(at t: Double, dog: [Float], rain: [Float]) -> WindowEvidence {
+            let levels = (0..<100).map { i -> Double in
+                let at = t + 0.05 * Double(i) + 0.025
+                return (10.0...11.3).contains(at) || (12.4...13.4).contains(at) ? -20 : -50
+            }
+            let crops = zip(dog, rain).enumerated().map { k, p in
+                CropScore(start: t + 0.625 * Double(k), end: t + 0.625 * Double(k) + 2.5, probabilities: [p.0, p.1])
+            }
+            return WindowEvidence(start: t, end: t + 5, probabilities: [dog.max() ?? 0, rain.max() ?? 0], crops: crops,
+                                  envelope: EnergyEnvelope(start: t, blockSeconds: 0.05, levels: levels), rule: .strongestCrop)
+        }
+        var d = EventDetector(config: config(.strongestCrop), labels: labels, idPrefix: "t")
+        // Window 8..<13: the rain's crops (8.0-10.5 … 9.875-12.375) open its event, heard over 10.0-11.3.
+        let rain = try #require(d.update(window(at: 8, dog: [0, 0, 0, 0, 0.05], rain: [0.9, 0.9, 0.9, 0.9, 0.1])).first)
+        #expect(rain.label == "rain" && abs(rain.start - 10.0) < 0.051)
+        // Window 10..<15: the dog's earliest crop to reach (10.625-13.125) holds the rain's tail and the dog's head.
+        let dog = try #require(d.update(window(at: 10, dog: [0.05, 0.9, 0.9, 0.9, 0.9], rain: [0.9, 0.6, 0.1, 0, 0])).first { $0.phase == .start })
+        #expect(dog.label == "dog")
+        #expect(abs(dog.start - 12.4) < 0.051, "start \(dog.start)")
     }
 
     @Test func withoutCropsTheWindowBoundsStand() {
